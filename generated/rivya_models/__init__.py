@@ -1,0 +1,1 @@
+"""Pydantic models of the Rivya API v1 contract, generated from spec/openapi.yaml."""

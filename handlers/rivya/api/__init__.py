@@ -1,0 +1,27 @@
+"""Operation handlers, one module per spec tag. Thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connexion.context import scope
+from starlette.responses import Response
+
+from rivya.runtime import Runtime
+from rivya.web.request_context import SCOPE_KEY
+
+
+def runtime() -> Runtime:
+    """The runtime of the app serving the current request."""
+    found: Runtime = scope[SCOPE_KEY]
+    return found
+
+
+def render(payload: Any, status: int = 200) -> Response:
+    """A JSON response (operations that can also answer problems must name their media type)."""
+    return Response(
+        json.dumps(payload, separators=(",", ":")).encode("utf-8"),
+        status_code=status,
+        media_type="application/json",
+    )

@@ -1,0 +1,1 @@
+"""Credits: one integer wallet per account, an append-only ledger, and holds that settle once."""

@@ -1,0 +1,41 @@
+"""What a running server holds for its lifetime: settings, the database and the catalog."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from rivya_models.models import Model
+
+from rivya.catalog.catalog import Catalog
+from rivya.settings import Settings
+from rivya.store.db import Database
+
+SPEC_PATH = Path(__file__).parent / "openapi.yaml"
+
+
+@dataclass
+class Runtime:
+    """Built once per app; handlers reach it through the request scope."""
+
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    spec_json: bytes = field(repr=False)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        """Load and check everything that can be checked before the first request."""
+        catalog = Catalog.load(settings.catalog)
+        for model in catalog.models:
+            # The catalog must render as the contract says; fail at start, not per request.
+            Model.model_validate(model.public())
+        spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+        return cls(
+            settings=settings,
+            db=Database(settings.resolved_database_url),
+            catalog=catalog,
+            spec_json=json.dumps(spec, separators=(",", ":")).encode("utf-8"),
+        )

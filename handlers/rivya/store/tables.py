@@ -1,0 +1,108 @@
+"""The relational schema (SQLAlchemy Core). Migrations in `migrations/versions` create it.
+
+Times are Unix seconds (integers), as the public API shows them; money is integer credits.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("is_dev", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("last_used_at", BigInteger, nullable=True),
+)
+
+# A key has one secret, or two while a rotation's grace period runs: the old one then carries an
+# expires_at. Only the SHA-256 of a secret is kept.
+api_key_secrets = Table(
+    "api_key_secrets",
+    metadata,
+    Column("secret_hash", String(64), primary_key=True),
+    Column("key_id", String(64), ForeignKey("api_keys.id"), nullable=False, index=True),
+    Column("hint", String(8), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+)
+
+wallets = Table(
+    "wallets",
+    metadata,
+    Column("account_id", String(64), ForeignKey("accounts.id"), primary_key=True),
+    Column("balance", BigInteger, nullable=False, default=0),
+    Column("reserved", BigInteger, nullable=False, default=0),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("reserved <= balance", name="reserved_within_balance"),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | captured | released
+    Column("captured", BigInteger, nullable=True),
+    Column("reference", String(128), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger, nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("status IN ('pending', 'captured', 'released')", name="status_known"),
+    Index("ix_holds_account_id_status", "account_id", "status"),
+)
+
+# Append-only. Per account, sum(balance_delta) = wallets.balance and sum(reserved_delta) =
+# wallets.reserved. The unique (hold_id, kind) makes each settlement step happen at most once.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # grant | reserve | capture | release
+    Column("balance_delta", BigInteger, nullable=False),
+    Column("reserved_delta", BigInteger, nullable=False),
+    Column("hold_id", String(64), ForeignKey("holds.id"), nullable=True),
+    Column("reason", String(500), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("hold_id", "kind"),
+)

@@ -1,0 +1,1 @@
+"""ASGI plumbing around the connexion app: request context and the error renderer."""
