@@ -1,6 +1,6 @@
 """Write generated/ from spec/openapi.yaml, or check that generated/ is what a fresh run writes.
 
-    python codegen/generate.py           regenerate generated/rivya_models and generated/rivya-client
+    python codegen/generate.py           regenerate rivya_models and rivya-client
     python codegen/generate.py --check   exit 1, listing the differences, when generated/ is stale
 
 Both generators are pinned in pyproject.toml's dev extra, and their output carries no timestamp,
@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
 GENERATED = ROOT / "generated"
 CLIENT_CONFIG = ROOT / "codegen" / "openapi-python-client.yaml"
-MODELS_INIT = '"""Pydantic models of the Rivya API v1 contract, generated from spec/openapi.yaml."""\n'
+MODELS_INIT = (
+    '"""Pydantic models of the Rivya API v1 contract, generated from spec/openapi.yaml."""\n'
+)
 
 
 def generate(out: Path) -> None:
@@ -38,11 +40,16 @@ def generate(out: Path) -> None:
     )
     subprocess.run(
         [
-            "openapi-python-client", "generate",
-            "--path", str(SPEC),
-            "--config", str(CLIENT_CONFIG),
-            "--meta", "pdm",
-            "--output-path", str(out / "rivya-client"),
+            "openapi-python-client",
+            "generate",
+            "--path",
+            str(SPEC),
+            "--config",
+            str(CLIENT_CONFIG),
+            "--meta",
+            "pdm",
+            "--output-path",
+            str(out / "rivya-client"),
         ],
         cwd=out,
         check=True,

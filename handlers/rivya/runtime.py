@@ -26,7 +26,7 @@ class Runtime:
     spec_json: bytes = field(repr=False)
 
     @classmethod
-    def build(cls, settings: Settings) -> Runtime:
+    def build(cls, settings: Settings, db: Database | None = None) -> Runtime:
         """Load and check everything that can be checked before the first request."""
         catalog = Catalog.load(settings.catalog)
         for model in catalog.models:
@@ -35,7 +35,7 @@ class Runtime:
         spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
         return cls(
             settings=settings,
-            db=Database(settings.resolved_database_url),
+            db=db or Database(settings.resolved_database_url),
             catalog=catalog,
             spec_json=json.dumps(spec, separators=(",", ":")).encode("utf-8"),
         )

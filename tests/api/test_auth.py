@@ -1,0 +1,81 @@
+"""Every way a key can fail gets its own 401 code, as a problem document with the request id."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from rivya.auth import api_keys
+from rivya.auth.keys import new_secret
+from rivya.store.db import Database
+
+from tests.conftest import FrozenClock, Tenant
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status and body["code"] == code
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert {"type", "title", "detail"} <= body.keys()
+    return body
+
+
+@pytest.mark.parametrize(
+    ("authorization", "code"),
+    [
+        (None, "missing_api_key"),
+        ("Basic dXNlcjpwYXNz", "missing_api_key"),
+        ("Bearer", "malformed_api_key"),
+        ("Bearer not-a-key", "malformed_api_key"),
+        ("Bearer rvya_sk_short", "malformed_api_key"),
+        ("Bearer rvya_sk_" + "A" * 38, "invalid_api_key_checksum"),
+    ],
+)
+async def test_unusable_credentials(
+    client: httpx.AsyncClient, authorization: str | None, code: str
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = await client.get("/credits", headers=headers)
+    assert_problem(response, 401, code)
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_unknown_key(client: httpx.AsyncClient) -> None:
+    response = await client.get("/credits", headers={"Authorization": f"Bearer {new_secret()}"})
+    assert_problem(response, 401, "invalid_api_key")
+
+
+async def test_revoked_key_fails_on_the_next_request(
+    client: httpx.AsyncClient, database: Database, tenant: Tenant
+) -> None:
+    assert (await client.get("/credits", headers=tenant.headers)).status_code == 200
+    async with database.write() as conn:
+        await api_keys.revoke_key(conn, tenant.key_id)
+    assert_problem(await client.get("/credits", headers=tenant.headers), 401, "revoked_api_key")
+
+
+async def test_rotated_secret_works_through_the_grace_period(
+    client: httpx.AsyncClient, database: Database, tenant: Tenant, frozen_clock: FrozenClock
+) -> None:
+    async with database.write() as conn:
+        rotated = await api_keys.rotate_key(conn, tenant.key_id, grace=120)
+    new_headers = {"Authorization": f"Bearer {rotated.secret}"}
+    assert (await client.get("/credits", headers=tenant.headers)).status_code == 200
+    assert (await client.get("/credits", headers=new_headers)).status_code == 200
+    frozen_clock.advance(120)
+    assert_problem(await client.get("/credits", headers=tenant.headers), 401, "expired_api_key")
+    assert (await client.get("/credits", headers=new_headers)).status_code == 200
+
+
+async def test_a_request_records_the_keys_last_use(
+    client: httpx.AsyncClient, database: Database, tenant: Tenant, frozen_clock: FrozenClock
+) -> None:
+    await client.get("/models", headers=tenant.headers)
+    async with database.read() as conn:
+        assert (await api_keys.get_key(conn, tenant.key_id)).last_used_at == frozen_clock.now
+
+
+async def test_the_spec_needs_no_key(client: httpx.AsyncClient) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200 and response.json()["openapi"].startswith("3.0")

@@ -1,0 +1,125 @@
+"""Shared fixtures. `database` runs a test once on SQLite and once on PostgreSQL; PostgreSQL needs
+RIVYA_TEST_POSTGRES_URL (for example postgresql+asyncpg://postgres@127.0.0.1:5432/test), and its
+runs are skipped, with that reason, when it is not set. Each PostgreSQL test gets a schema of its
+own, dropped afterwards, so tests never see each other's rows."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from rivya import clock
+from rivya.accounts.service import create_account
+from rivya.app import create_app
+from rivya.auth.api_keys import create_key
+from rivya.billing.wallet import grant
+from rivya.runtime import Runtime
+from rivya.settings import Settings
+from rivya.store.db import Database
+from rivya.store.migrate import upgrade
+from sqlalchemy import text
+
+POSTGRES_URL = os.environ.get("RIVYA_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'rivya.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL run: set RIVYA_TEST_POSTGRES_URL (.ci/run does)")
+    yield POSTGRES_URL
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database (a private schema on PostgreSQL)."""
+    if database_url.startswith("sqlite"):
+        db = Database(database_url)
+        await upgrade(db)
+        yield db
+        await db.dispose()
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = Database(database_url)
+    async with admin.write() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(database_url, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await upgrade(db)
+        yield db
+    finally:
+        await db.dispose()
+        async with admin.write() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+class FrozenClock:
+    """Replaces rivya.clock.now for tests that cross an expiry."""
+
+    def __init__(self) -> None:
+        self.now = clock.now()
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """A clock that moves only when told to."""
+    frozen = FrozenClock()
+    monkeypatch.setattr(clock, "now", lambda: frozen.now)
+    return frozen
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings of a test server (the database comes from the `database` fixture)."""
+    return Settings(data_dir=tmp_path, key_touch_interval=60)
+
+
+@pytest.fixture
+def runtime(settings: Settings, database: Database) -> Runtime:
+    """A runtime over the test database."""
+    return Runtime.build(settings, db=database)
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app, in process (no lifespan: the database is migrated already)."""
+    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+        yield http
+
+
+class Tenant:
+    """An account with credits and a key, as a test's user."""
+
+    def __init__(self, account_id: str, key_id: str, secret: str) -> None:
+        self.account_id = account_id
+        self.key_id = key_id
+        self.secret = secret
+        self.headers = {"Authorization": f"Bearer {secret}"}
+
+
+async def make_tenant(db: Database, *, credits: int = 1000, name: str = "Tenant") -> Tenant:
+    """A new account with `credits` and one key."""
+    async with db.write() as conn:
+        account = await create_account(conn, name)
+        issued = await create_key(conn, account.id)
+        if credits:
+            await grant(conn, account.id, credits)
+    return Tenant(account.id, issued.key.id, issued.secret)
+
+
+@pytest.fixture
+async def tenant(database: Database) -> Tenant:
+    """An account with 1,000 credits and a key."""
+    return await make_tenant(database)
