@@ -60,7 +60,7 @@ _CONNEXION_AUTH_DETAILS = {
 }
 
 
-class ApiProblem(ProblemException):
+class ApiProblem(ProblemException):  # type: ignore[misc]
     """A problem with a stable code, raised where connexion expects a ProblemException (for
     example from a security function)."""
 
@@ -130,7 +130,9 @@ async def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionRes
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     detail = exc.detail if exc.detail and exc.detail != _phrase(status) else _default_detail(status)
-    return problem(status, CODE_OF_STATUS.get(status, "error"), detail, headers=exc.headers)
+    return problem(
+        status, CODE_OF_STATUS.get(status, "error"), detail, headers=dict(exc.headers or {})
+    )
 
 
 async def bad_encoding(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
