@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import re
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -152,6 +153,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         dev = asyncio.run(_with_db(ensure_dev_account))
         _print_dev_banner(dev, args.host, args.port)
     app = create_app(settings)
+    # uvicorn drains requests and runs the lifespan shutdown on SIGTERM, then re-raises the signal
+    # under the handler it found at start. Finding this one, a requested stop exits with status 0
+    # rather than 143, which supervisors would report as a crash.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         app,
         host=args.host,

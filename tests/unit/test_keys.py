@@ -39,3 +39,14 @@ def test_only_a_hash_and_a_hint_derive_from_the_secret() -> None:
     secret = new_secret()
     assert len(hash_secret(secret)) == 64 and secret not in hash_secret(secret)
     assert hint(secret) == secret[-4:]
+
+
+def test_ids_sort_by_creation_and_do_not_repeat() -> None:
+    from rivya.ids import new_id
+
+    ids = [new_id("key") for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(i.startswith("key_") and len(i) == 4 + 24 for i in ids)
+    # Within one millisecond the order is random; across milliseconds it is creation order.
+    stamps = [i[4:12] for i in ids]
+    assert stamps == sorted(stamps)

@@ -83,9 +83,7 @@ async def list_keys(conn: AsyncConnection, account_id: str) -> list[ApiKey]:
     await get_account(conn, account_id)
     rows = (
         await conn.execute(
-            select(api_keys)
-            .where(api_keys.c.account_id == account_id)
-            .order_by(api_keys.c.created_at, api_keys.c.id)
+            select(api_keys).where(api_keys.c.account_id == account_id).order_by(api_keys.c.id)
         )
     ).all()
     hints = await _current_hints(conn, [row.id for row in rows])
