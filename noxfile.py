@@ -3,9 +3,15 @@ so `nox -s NAME` is quick and uses exactly the pinned tools of `pip install -e '
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "none"
+# Sessions call the tools installed beside this interpreter, whether or not the venv is active.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 nox.options.sessions = ["codegen_check", "lint", "typecheck", "tests", "conformance"]
 
 

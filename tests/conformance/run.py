@@ -31,7 +31,12 @@ def free_port() -> int:
 
 def rivya(env: dict[str, str], *args: str) -> dict[str, object]:
     """Run a `rivya … --json` command and return its JSON."""
-    out = subprocess.run(["rivya", *args, "--json"], env=env, check=True, capture_output=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "rivya.cli", *args, "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     result: dict[str, object] = json.loads(out.stdout)
     return result
 
@@ -60,7 +65,16 @@ def main() -> int:
         log_path = Path(data_dir) / "server.log"
         with log_path.open("w") as log:
             server = subprocess.Popen(
-                ["rivya", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "rivya.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
                 env={**env, "RIVYA_LOG_LEVEL": "WARNING"},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -69,7 +83,7 @@ def main() -> int:
                 spec_url = f"http://127.0.0.1:{port}/api/v1/openapi.json"
                 wait_until_up(spec_url)
                 command = [
-                    "schemathesis", "run", spec_url,
+                    str(Path(sys.executable).parent / "schemathesis"), "run", spec_url,
                     "--checks", "all",
                     "--mode", "all",
                     "--max-examples", MAX_EXAMPLES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,11 @@ def rivya(tmp_path: Path) -> Any:
 
     def run(*args: str, ok: bool = True) -> dict[str, Any]:
         done = subprocess.run(
-            ["rivya", *args, "--json"], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "rivya.cli", *args, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert (done.returncode == 0) == ok, done.stderr
         lines = done.stdout.strip().splitlines()

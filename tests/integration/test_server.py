@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +59,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
         self.process = subprocess.Popen(
-            ["rivya", "serve", "--port", str(self.port), *args],
+            [sys.executable, "-m", "rivya.cli", "serve", "--port", str(self.port), *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,1 @@
+"""Model providers: what turns a validated generation input into media."""
