@@ -67,7 +67,8 @@ def differences(left: Path, right: Path) -> list[str]:
         for name, sub in cmp.subdirs.items():
             walk(sub, f"{prefix}{name}/")
 
-    ignore = ["__pycache__", ".ruff_cache", ".mypy_cache", "*.egg-info"]
+    # Build leftovers of an editable install of the client are not generated code.
+    ignore = ["__pycache__", ".ruff_cache", ".mypy_cache", ".pdm-build", "*.egg-info"]
     walk(filecmp.dircmp(left, right, ignore=ignore), "")
     return sorted(found)
 
