@@ -5,9 +5,10 @@ own, dropped afterwards, so tests never see each other's rows."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -82,7 +83,7 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings of a test server (the database comes from the `database` fixture)."""
-    return Settings(data_dir=tmp_path, key_touch_interval=60)
+    return Settings(data_dir=tmp_path, key_touch_interval=60, auth_cache_poll=0.05)
 
 
 @pytest.fixture
@@ -93,10 +94,23 @@ def runtime(settings: Settings, database: Database) -> Runtime:
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the app, in process (no lifespan: the database is migrated already)."""
+    """An HTTP client of the app, in process. httpx runs no lifespan, so the fixture starts the
+    runtime's background work itself (the database is migrated already)."""
     transport = httpx.ASGITransport(app=create_app(runtime=runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
-        yield http
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+            yield http
+    finally:
+        await runtime.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], deadline_s: float = 5.0) -> None:
+    """Poll `check` until it holds, failing after the deadline (no sleeps for ordering)."""
+    deadline = asyncio.get_running_loop().time() + deadline_s
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
 
 
 class Tenant:

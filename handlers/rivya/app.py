@@ -25,10 +25,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         await upgrade(runtime.db)
+        await runtime.start()
         try:
             yield
         finally:
-            await runtime.db.dispose()
+            await runtime.stop()
 
     app = AsyncApp(__name__, lifespan=lifespan)
     app.add_api(

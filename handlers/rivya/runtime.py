@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import yaml
 from rivya_models.models import Model
 
+from rivya.auth.cache import KeyCache
 from rivya.catalog.catalog import Catalog
 from rivya.settings import Settings
 from rivya.store.db import Database
@@ -24,6 +27,8 @@ class Runtime:
     db: Database
     catalog: Catalog
     spec_json: bytes = field(repr=False)
+    key_cache: KeyCache = field(repr=False)
+    _background: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Runtime:
@@ -38,4 +43,19 @@ class Runtime:
             db=db or Database(settings.resolved_database_url),
             catalog=catalog,
             spec_json=json.dumps(spec, separators=(",", ":")).encode("utf-8"),
+            key_cache=KeyCache(poll=settings.auth_cache_poll),
         )
+
+    async def start(self) -> None:
+        """Start the background work of a serving process."""
+        self._background.append(asyncio.create_task(self.key_cache.watch(self.db)))
+
+    async def stop(self) -> None:
+        """Stop the background work and close the database."""
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background.clear()
+        await self.db.dispose()

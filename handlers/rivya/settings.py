@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     )
     catalog: Path = Field(default=BUILTIN_CATALOG, description="The model catalog (YAML).")
     log_level: str = Field(default="INFO", description="Python logging level.")
+    auth_cache_poll: float = Field(
+        default=0.25,
+        ge=0,
+        description="Seconds between checks for revoked or rotated keys; a revocation takes "
+        "effect within this time in every server process. 0 turns the key cache off.",
+    )
     key_touch_interval: int = Field(
         default=60,
         ge=0,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from rivya.auth import api_keys
-from rivya.auth.keys import new_secret
+from rivya.auth import api_keys, security
+from rivya.auth.keys import hash_secret, new_secret
+from rivya.runtime import Runtime
 from rivya.store.db import Database
 
-from tests.conftest import FrozenClock, Tenant
+from tests.conftest import FrozenClock, Tenant, eventually
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
@@ -46,13 +47,41 @@ async def test_unknown_key(client: httpx.AsyncClient) -> None:
     assert_problem(response, 401, "invalid_api_key")
 
 
-async def test_revoked_key_fails_on_the_next_request(
-    client: httpx.AsyncClient, database: Database, tenant: Tenant
+async def test_revocation_reaches_a_server_that_cached_the_key(
+    client: httpx.AsyncClient, database_url: str, database: Database, tenant: Tenant
 ) -> None:
+    """Revoked by another process (as `rivya keys revoke` does): every later request fails once
+    the server's next epoch poll has run."""
     assert (await client.get("/credits", headers=tenant.headers)).status_code == 200
-    async with database.write() as conn:
+    other_process = Database(database_url, **database.engine_kwargs)
+    async with other_process.write() as conn:
         await api_keys.revoke_key(conn, tenant.key_id)
+    await other_process.dispose()
+
+    async def refused() -> bool:
+        return (await client.get("/credits", headers=tenant.headers)).status_code == 401
+
+    await eventually(refused)
     assert_problem(await client.get("/credits", headers=tenant.headers), 401, "revoked_api_key")
+
+
+async def test_known_keys_are_served_from_the_cache(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def cached() -> bool:
+        response = await client.get("/models", headers=tenant.headers)
+        return (
+            response.status_code == 200
+            and runtime.key_cache.get(hash_secret(tenant.secret)) is not None
+        )
+
+    await eventually(cached)
+
+    async def no_database(*_: object) -> None:
+        raise AssertionError("looked up in the database")
+
+    monkeypatch.setattr(security, "authenticate", no_database)
+    assert (await client.get("/models", headers=tenant.headers)).status_code == 200
 
 
 async def test_rotated_secret_works_through_the_grace_period(
@@ -64,6 +93,7 @@ async def test_rotated_secret_works_through_the_grace_period(
     assert (await client.get("/credits", headers=tenant.headers)).status_code == 200
     assert (await client.get("/credits", headers=new_headers)).status_code == 200
     frozen_clock.advance(120)
+    # Exactly at the end of the grace period, cached or not.
     assert_problem(await client.get("/credits", headers=tenant.headers), 401, "expired_api_key")
     assert (await client.get("/credits", headers=new_headers)).status_code == 200
 

@@ -69,4 +69,6 @@ def test_errors_are_one_json_object_and_exit_non_zero(rivya: Any) -> None:
 
 
 def test_db_upgrade_reports_the_revision(rivya: Any) -> None:
-    assert rivya("db", "upgrade")["revision"] == "0001"
+    from tests.integration.test_migrations import HEAD
+
+    assert rivya("db", "upgrade")["revision"] == HEAD

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from rivya.store.db import Database
 from rivya.store.migrate import alembic_config, current_revision, upgrade
 from rivya.store.tables import metadata
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 
 async def test_upgrade_is_at_head_and_idempotent(database: Database) -> None:
-    assert await current_revision(database) == "0001"
+    assert await current_revision(database) == HEAD
     await upgrade(database)
-    assert await current_revision(database) == "0001"
+    assert await current_revision(database) == HEAD
 
     async with database.read() as conn:
         tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
@@ -28,4 +31,4 @@ async def test_downgrade_to_base_and_back(database: Database) -> None:
         await conn.run_sync(downgrade)
     assert await current_revision(database) is None
     await upgrade(database)
-    assert await current_revision(database) == "0001"
+    assert await current_revision(database) == HEAD

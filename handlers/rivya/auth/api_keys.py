@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rivya import clock
 from rivya.accounts.service import get_account
+from rivya.auth.cache import bump_epoch
 from rivya.auth.keys import check_format, hash_secret, hint, new_secret
 from rivya.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
 from rivya.ids import new_id
@@ -44,11 +45,16 @@ class IssuedKey:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts for."""
+    """Who a request acts for, until when (`ends_at`, None for never), and the key's last use."""
 
     account_id: str
     key_id: str
+    ends_at: int | None
     last_used_at: int | None
+
+    def expired(self) -> bool:
+        """Whether the key's time is up."""
+        return self.ends_at is not None and self.ends_at <= clock.now()
 
 
 async def create_key(
@@ -113,6 +119,7 @@ async def rotate_key(conn: AsyncConnection, key_id: str, *, grace: int) -> Issue
         api_key_secrets.c.expires_at.is_(None) | (api_key_secrets.c.expires_at > ends)
     )
     await conn.execute(update(api_key_secrets).where(live).values(expires_at=ends))
+    await bump_epoch(conn)
     secret = await _add_secret(conn, key_id, now)
     rotated = ApiKey(
         key.id,
@@ -129,12 +136,13 @@ async def rotate_key(conn: AsyncConnection, key_id: str, *, grace: int) -> Issue
 
 async def revoke_key(conn: AsyncConnection, key_id: str) -> ApiKey:
     """Revoke the key: every one of its secrets fails from the next request on. Idempotent."""
-    now = clock.now()
-    await conn.execute(
+    revoked = await conn.execute(
         update(api_keys)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(revoked_at=clock.now())
     )
+    if revoked.rowcount:
+        await bump_epoch(conn)
     return await get_key(conn, key_id)
 
 
@@ -163,11 +171,16 @@ async def authenticate(conn: AsyncConnection, secret: str) -> Principal:
         raise AuthenticationFailed("This API key is not known.", code="invalid_api_key")
     if row.revoked_at is not None:
         raise AuthenticationFailed("This API key has been revoked.", code="revoked_api_key")
-    now = clock.now()
-    for ends in (row.expires_at, row.secret_expires_at):
-        if ends is not None and ends <= now:
-            raise AuthenticationFailed("This API key has expired.", code="expired_api_key")
-    return Principal(account_id=row.account_id, key_id=row.id, last_used_at=row.last_used_at)
+    ends = [t for t in (row.expires_at, row.secret_expires_at) if t is not None]
+    principal = Principal(row.account_id, row.id, min(ends, default=None), row.last_used_at)
+    if principal.expired():
+        raise expired_key()
+    return principal
+
+
+def expired_key() -> AuthenticationFailed:
+    """The refusal of a key whose lifetime or rotation grace period has ended."""
+    return AuthenticationFailed("This API key has expired.", code="expired_api_key")
 
 
 async def touch_key(conn: AsyncConnection, key_id: str, *, interval: int) -> None:

@@ -6,23 +6,35 @@ from typing import Any
 
 from connexion.lifecycle import ConnexionRequest
 
-from rivya.auth.api_keys import authenticate, touch_key
+from rivya.auth.api_keys import authenticate, expired_key, touch_key
+from rivya.auth.keys import check_format, hash_secret
 from rivya.clock import now
 from rivya.errors import AuthenticationFailed
+from rivya.runtime import Runtime
 from rivya.web.problems import ApiProblem
 from rivya.web.request_context import SCOPE_KEY
 
 
 async def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any]:
     """Resolve a Bearer token to its account, or refuse it with a 401 that says why."""
-    runtime = request.scope[SCOPE_KEY]
+    runtime: Runtime = request.scope[SCOPE_KEY]
+    cache = runtime.key_cache
     try:
-        async with runtime.db.read() as conn:
-            principal = await authenticate(conn, token)
+        check_format(token)
+        digest = hash_secret(token)
+        principal = cache.get(digest)
+        if principal is None:
+            generation = cache.generation
+            async with runtime.db.read() as conn:
+                principal = await authenticate(conn, token)
+            cache.put(digest, principal, generation)
+        elif principal.expired():
+            raise expired_key()
     except AuthenticationFailed as exc:
         raise ApiProblem(401, exc.code, exc.message) from None
     interval = runtime.settings.key_touch_interval
     if principal.last_used_at is None or principal.last_used_at <= now() - interval:
         async with runtime.db.write() as conn:
             await touch_key(conn, principal.key_id, interval=interval)
+        cache.touched(digest, now())
     return {"sub": principal.account_id, "key_id": principal.key_id}

@@ -33,6 +33,7 @@ class Database:
             engine_kwargs.setdefault("pool_size", 10)
             engine_kwargs.setdefault("max_overflow", 20)
             engine_kwargs.setdefault("pool_pre_ping", True)
+        self.engine_kwargs = engine_kwargs  # so that a test can open a second, independent handle
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

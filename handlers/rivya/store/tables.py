@@ -106,3 +106,12 @@ ledger_entries = Table(
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("hold_id", "kind"),
 )
+
+# One row. Revoking or rotating a key bumps it in the same transaction; servers poll it to know
+# when the API keys they cached may have changed (rivya.auth.cache).
+auth_epoch = Table(
+    "auth_epoch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+)
