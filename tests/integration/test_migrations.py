@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
 from rivya.store.db import Database
 from rivya.store.migrate import alembic_config, current_revision, upgrade
 from rivya.store.tables import metadata
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
-from sqlalchemy import inspect
-from sqlalchemy.engine import Connection
 
 
 async def test_upgrade_is_at_head_and_idempotent(database: Database) -> None:
