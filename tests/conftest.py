@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+
 from rivya import clock
 from rivya.accounts.service import create_account
 from rivya.app import create_app
@@ -22,7 +24,6 @@ from rivya.runtime import Runtime
 from rivya.settings import Settings
 from rivya.store.db import Database
 from rivya.store.migrate import upgrade
-from sqlalchemy import text
 
 POSTGRES_URL = os.environ.get("RIVYA_TEST_POSTGRES_URL")
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from rivya_models.models import Model
 
 from rivya.auth.cache import KeyCache
 from rivya.catalog.catalog import Catalog
 from rivya.settings import Settings
 from rivya.store.db import Database
+from rivya_models.models import Model
 
 SPEC_PATH = Path(__file__).parent / "openapi.yaml"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from rivya.auth import api_keys, security
 from rivya.auth.keys import hash_secret, new_secret
 from rivya.runtime import Runtime
 from rivya.store.db import Database
-
 from tests.conftest import FrozenClock, Tenant, eventually
 
 

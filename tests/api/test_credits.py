@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
+
 from rivya.billing import holds
 from rivya.store.db import Database
 from rivya_models.models import Credits
-
 from tests.conftest import Tenant, make_tenant
 
 

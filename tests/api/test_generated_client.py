@@ -4,12 +4,12 @@ answers, errors included."""
 from __future__ import annotations
 
 import httpx
+
 from rivya.runtime import Runtime
 from rivya_client import AuthenticatedClient
 from rivya_client.api.credits_ import get_credits
 from rivya_client.api.models import list_models
 from rivya_client.models import Credits, ModelList, Problem
-
 from tests.conftest import Tenant
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
+
 from rivya.runtime import Runtime
 from rivya_models.models import ModelList
-
 from tests.conftest import Tenant
 
 

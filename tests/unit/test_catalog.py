@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from rivya.catalog.catalog import Catalog, CatalogError
 from rivya.settings import BUILTIN_CATALOG
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rivya.auth.keys import PREFIX, SECRET_LENGTH, check_format, hash_secret, hint, new_secret
 from rivya.errors import AuthenticationFailed
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
+
 from rivya.errors import InsufficientCredits, NotFound
 from rivya.web import problems
 from rivya.web.request_context import RequestContextMiddleware

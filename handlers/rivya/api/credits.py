@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rivya_models.models import Credits
 from starlette.responses import Response
 
 from rivya.api import render, runtime
 from rivya.billing.wallet import get_balance
+from rivya_models.models import Credits
 
 
 async def get_credits(user: str) -> Response:
