@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from rivya.accounts.service import create_account
 from rivya.auth import api_keys
 from rivya.errors import AuthenticationFailed, Conflict, NotFound
 from rivya.store.db import Database
-
 from tests.conftest import FrozenClock, make_tenant
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from rivya.billing import holds
 from rivya.billing.wallet import Balance, get_balance, grant, ledger_totals
 from rivya.errors import InsufficientCredits, InvalidRequest
 from rivya.store.db import Database
-
 from tests.conftest import make_tenant
 
 

@@ -1,0 +1,258 @@
+"""A scriptable fake upstream, served by uvicorn on 127.0.0.1 in a background thread: an
+OpenAI-compatible images and speech API, a Replicate-style predictions API, and static files.
+
+Every request is recorded. A test scripts misbehaviour ahead of time (`answer_next`, `hang_next`)
+and the shape of predictions (`polls_to_finish`, `final_status`, `prediction_output`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import socket
+import struct
+import threading
+import time
+import wave
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+# An upstream error text that must reach logs but never a customer.
+ERROR_TEXT = "upstream-internal: gpu-node-7 out of memory"
+
+
+def _png(width: int = 2, height: int = 2) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _wav() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x10" * 800)
+    return buffer.getvalue()
+
+
+PNG = _png()
+WAV = _wav()
+WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 fake-webp-bytes"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON."""
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class _Script:
+    path: str | None  # None: any path
+    status: int
+    headers: dict[str, str]
+    body: str
+    hang_s: float
+
+
+@dataclass
+class _Prediction:
+    id: str
+    status: str = "starting"
+    polls: int = 0
+
+
+@dataclass
+class FakeUpstream:
+    """The fake. Use as a context manager: it serves between enter and exit."""
+
+    images_as_urls: bool = False
+    polls_to_finish: int = 1  # the GET that ends a prediction (earlier ones say "processing")
+    final_status: str = "succeeded"
+    prediction_output: Any = None  # None: one link to /files/out.png
+    calls: list[Call] = field(default_factory=list)
+    cancels: list[str] = field(default_factory=list)
+    files: dict[str, tuple[bytes, str | None]] = field(
+        default_factory=lambda: {"out.png": (PNG, "image/png")}
+    )
+
+    def __post_init__(self) -> None:
+        self._scripts: list[_Script] = []
+        self._predictions: dict[str, _Prediction] = {}
+        self._lock = threading.Condition()
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        routes = [
+            Route("/v1/images/generations", self._wrap(self._images), methods=["POST"]),
+            Route("/v1/audio/speech", self._wrap(self._speech), methods=["POST"]),
+            Route("/v1/predictions", self._wrap(self._create), methods=["POST"]),
+            Route("/v1/predictions/{id}", self._wrap(self._get), methods=["GET"]),
+            Route("/v1/predictions/{id}/cancel", self._wrap(self._cancel), methods=["POST"]),
+            Route("/files/{name}", self._wrap(self._file), methods=["GET"]),
+        ]
+        config = uvicorn.Config(
+            Starlette(routes=routes),
+            log_level="warning",
+            lifespan="off",
+            # A hung handler must not hold up the test's teardown for long.
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    # Scripting
+
+    def answer_next(
+        self,
+        n: int,
+        status: int = 503,
+        *,
+        path: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: str = ERROR_TEXT,
+    ) -> None:
+        """Answer the next `n` requests (to `path`, if given) with this instead."""
+        with self._lock:
+            self._scripts += [_Script(path, status, headers or {}, body, 0.0)] * n
+
+    def hang_next(self, n: int, seconds: float, *, path: str | None = None) -> None:
+        """Hold the next `n` requests (to `path`, if given) for `seconds` before answering."""
+        with self._lock:
+            self._scripts += [_Script(path, 200, {}, "", seconds)] * n
+
+    def count(self, method: str, path: str) -> int:
+        """How many `method` requests reached `path`."""
+        return sum(1 for c in self.calls if c.method == method and c.path == path)
+
+    def wait_for(self, method: str, path: str, n: int, timeout_s: float = 5.0) -> None:
+        """Block until `n` `method` requests have reached `path` (a thread's wait, for
+        asyncio.to_thread: the server runs in another thread)."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: self.count(method, path) >= n, timeout_s):
+                raise TimeoutError(f"{n} {method} {path} did not arrive within {timeout_s} s")
+
+    def url(self, path: str) -> str:
+        """An absolute link to `path` on this fake."""
+        return f"{self.base_url}{path}"
+
+    # Serving
+
+    def __enter__(self) -> FakeUpstream:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the fake upstream did not start within 10 s")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def _wrap(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[..., Any]:
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            path = request.url.path
+            with self._lock:
+                self.calls.append(Call(request.method, path, dict(request.headers), body))
+                self._lock.notify_all()
+                script = next((s for s in self._scripts if s.path in (None, path)), None)
+                if script is not None:
+                    self._scripts.remove(script)
+            if script is not None and script.hang_s:
+                await asyncio.sleep(script.hang_s)
+            elif script is not None:
+                return PlainTextResponse(script.body, script.status, headers=script.headers)
+            return await handler(request)
+
+        return endpoint
+
+    async def _images(self, request: Request) -> Response:
+        n = (await request.json())["n"]
+        if self.images_as_urls:
+            item = {"url": self.url("/files/out.png")}
+        else:
+            item = {"b64_json": base64.b64encode(PNG).decode()}
+        return JSONResponse({"created": 0, "data": [item] * n})
+
+    async def _speech(self, request: Request) -> Response:
+        return Response(WAV, media_type="audio/wav")
+
+    def _render(self, prediction: _Prediction) -> dict[str, Any]:
+        succeeded = prediction.status == "succeeded"
+        output = self.prediction_output or [self.url("/files/out.png")]
+        return {
+            "id": prediction.id,
+            "status": prediction.status,
+            "output": output if succeeded else None,
+            "error": ERROR_TEXT if prediction.status == "failed" else None,
+            "urls": {
+                "get": self.url(f"/v1/predictions/{prediction.id}"),
+                "cancel": self.url(f"/v1/predictions/{prediction.id}/cancel"),
+            },
+        }
+
+    async def _create(self, request: Request) -> Response:
+        prediction = _Prediction(id=f"pred{len(self._predictions) + 1}")
+        self._predictions[prediction.id] = prediction
+        return JSONResponse(self._render(prediction), status_code=201)
+
+    async def _get(self, request: Request) -> Response:
+        prediction = self._predictions[request.path_params["id"]]
+        prediction.polls += 1
+        if prediction.status in ("starting", "processing"):
+            done = prediction.polls >= self.polls_to_finish
+            prediction.status = self.final_status if done else "processing"
+        return JSONResponse(self._render(prediction))
+
+    async def _cancel(self, request: Request) -> Response:
+        prediction = self._predictions[request.path_params["id"]]
+        self.cancels.append(prediction.id)
+        prediction.status = "canceled"
+        return JSONResponse(self._render(prediction))
+
+    async def _file(self, request: Request) -> Response:
+        data, content_type = self.files[request.path_params["name"]]
+        return Response(data, media_type=content_type)
