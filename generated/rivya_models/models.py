@@ -150,6 +150,218 @@ class Credits(BaseModel):
     """
 
 
+class FilePurpose(StrEnum):
+    """
+    What a file is for: `reference` (media for generations), `chat` (chat image attachments),
+    `generation_output` (made by a generation; not uploadable).
+
+    """
+
+    reference = "reference"
+    chat = "chat"
+    generation_output = "generation_output"
+
+
+class Purpose(StrEnum):
+    """
+    What the file is for.
+    """
+
+    reference = "reference"
+    chat = "chat"
+
+
+class FileUpload(BaseModel):
+    """
+    A file upload.
+    """
+
+    file: bytes
+    """
+    The bytes. The name is kept for display; the type is read from the content.
+    """
+    purpose: Purpose | None = "reference"
+    """
+    What the file is for.
+    """
+
+
+class File(BaseModel):
+    """
+    A stored file.
+    """
+
+    id: Annotated[str, Field(examples=["file_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    object: Annotated[Literal["file"], Field(examples=["file"])]
+    filename: Annotated[str, Field(examples=["fox.png"])]
+    """
+    The uploaded name, cleaned, for display only.
+    """
+    content_type: Annotated[str, Field(examples=["image/png"])]
+    """
+    The type read from the file's content.
+    """
+    bytes: Annotated[int, Field(examples=[48213], ge=1)]
+    sha256: Annotated[
+        str,
+        Field(
+            examples=[
+                "9f2b5c1e0d7a4b3c8e6f1a2d5c7b9e0f3a6d8c1b4e7f0a2d5c8b1e4f7a0d3c6b"
+            ]
+        ),
+    ]
+    """
+    The SHA-256 of the bytes, hex.
+    """
+    purpose: FilePurpose
+    created_at: Annotated[int, Field(examples=[1795647812])]
+    """
+    Unix seconds.
+    """
+
+
+class FileList(BaseModel):
+    """
+    A page of files.
+    """
+
+    object: Annotated[Literal["list"], Field(examples=["list"])]
+    data: list[File]
+    has_more: Annotated[bool, Field(examples=[False])]
+
+
+class DeletedFile(BaseModel):
+    """
+    The answer to a deletion.
+    """
+
+    id: Annotated[str, Field(examples=["file_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    object: Annotated[Literal["file"], Field(examples=["file"])]
+    deleted: Annotated[bool, Field(examples=[True])]
+
+
+class GenerationCreate(BaseModel):
+    """
+    A generation to start.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    model: Annotated[
+        str, Field(examples=["rivya-image-dev"], max_length=64, min_length=1)
+    ]
+    """
+    A public model id of kind image, video or audio.
+    """
+    input: Annotated[
+        dict[str, Any],
+        Field(
+            examples=[{"prompt": "a red fox in the snow", "width": 512, "height": 512}]
+        ),
+    ]
+    """
+    The model's input; its `parameters` schema says what it takes.
+    """
+
+
+class GenerationStatus(StrEnum):
+    """
+    `queued` (waiting for a worker), `running`, then one of `succeeded`, `failed`,
+    `canceled`.
+
+    """
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    canceled = "canceled"
+
+
+class GenerationOutput(BaseModel):
+    """
+    One produced file.
+    """
+
+    file_id: Annotated[str, Field(examples=["file_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zc"])]
+    content_type: Annotated[str, Field(examples=["image/png"])]
+    url: Annotated[
+        str, Field(examples=["/api/v1/files/file_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zc/content"])
+    ]
+    """
+    Where to download it (with your API key).
+    """
+
+
+class GenerationError(BaseModel):
+    """
+    Why a generation failed.
+    """
+
+    code: Annotated[str, Field(examples=["generation_failed"])]
+    message: Annotated[
+        str, Field(examples=["The model could not complete this generation."])
+    ]
+
+
+class GenerationCredits(BaseModel):
+    """
+    What the task reserved, was charged, and got back.
+    """
+
+    reserved: Annotated[int, Field(examples=[4], ge=0)]
+    charged: Annotated[int, Field(examples=[4], ge=0)]
+    refunded: Annotated[int, Field(examples=[0], ge=0)]
+
+
+class Generation(BaseModel):
+    """
+    An asynchronous generation task.
+    """
+
+    id: Annotated[str, Field(examples=["task_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    object: Annotated[Literal["generation"], Field(examples=["generation"])]
+    model: Annotated[str, Field(examples=["rivya-image-dev"])]
+    status: GenerationStatus
+    input: Annotated[
+        dict[str, Any],
+        Field(
+            examples=[
+                {
+                    "prompt": "a red fox in the snow",
+                    "width": 512,
+                    "height": 512,
+                    "num_images": 1,
+                }
+            ]
+        ),
+    ]
+    """
+    The input as run, with the model's defaults filled in.
+    """
+    outputs: list[GenerationOutput]
+    error: GenerationError
+    credits: GenerationCredits
+    cancel_requested: Annotated[bool, Field(examples=[False])]
+    """
+    Whether a cancellation was asked for.
+    """
+    created_at: Annotated[int, Field(examples=[1795647812])]
+    started_at: Annotated[int, Field(examples=[1795647812])]
+    finished_at: Annotated[int, Field(examples=[1795647813])]
+
+
+class GenerationList(BaseModel):
+    """
+    A page of generations.
+    """
+
+    object: Annotated[Literal["list"], Field(examples=["list"])]
+    data: list[Generation]
+    has_more: Annotated[bool, Field(examples=[False])]
+
+
 class OpenAPIDocument(BaseModel):
     """
     An OpenAPI 3.0 document.

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
@@ -14,18 +15,22 @@ from rivya.runtime import SPEC_PATH, Runtime
 from rivya.settings import Settings
 from rivya.store.migrate import upgrade
 from rivya.web import problems
+from rivya.web.body_limits import LimitedJSONBodyValidator, StreamingUploadValidator
 from rivya.web.request_context import RequestContextMiddleware
 from rivya.web.validation import NamingParameterValidator
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> AsyncApp:
-    """A connexion AsyncApp serving the v1 contract under /api/v1."""
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, *, run_worker: bool = False
+) -> AsyncApp:
+    """A connexion AsyncApp serving the v1 contract under /api/v1 (with a job worker in the same
+    process when `run_worker`)."""
     runtime = runtime or Runtime.build(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         await upgrade(runtime.db)
-        await runtime.start()
+        await runtime.start(worker=run_worker)
         try:
             yield
         finally:
@@ -39,7 +44,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ),
         strict_validation=True,
         validate_responses=False,
-        validator_map={"parameter": NamingParameterValidator},
+        pythonic_params=True,
+        validator_map={
+            "parameter": NamingParameterValidator,
+            "body": MediaTypeDict(
+                {
+                    "*/*json": LimitedJSONBodyValidator,
+                    "multipart/form-data": StreamingUploadValidator,
+                }
+            ),
+        },
     )
     problems.register(app)
     app.add_middleware(

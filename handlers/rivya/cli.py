@@ -152,7 +152,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.dev:
         dev = asyncio.run(_with_db(ensure_dev_account))
         _print_dev_banner(dev, args.host, args.port)
-    app = create_app(settings)
+    app = create_app(settings, run_worker=not args.no_worker)
     # uvicorn drains requests and runs the lifespan shutdown on SIGTERM, then re-raises the signal
     # under the handler it found at start. Finding this one, a requested stop exits with status 0
     # rather than 143, which supervisors would report as a crash.
@@ -165,6 +165,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=30,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from rivya.logs import configure
+    from rivya.runtime import Runtime
+
+    settings = Settings()
+    configure(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def work() -> None:
+        runtime = Runtime.build(settings)
+        await upgrade(runtime.db)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # SIGTERM (and Ctrl-C): stop claiming, finish or hand back what runs, exit 0.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await runtime.run_worker(stop, concurrency=args.concurrency)
+        finally:
+            await runtime.stop()
+
+    asyncio.run(work())
     return 0
 
 
@@ -205,7 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--dev", action="store_true", help="create a development account and key on first start"
     )
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not run generations in this process"
+    )
     serve.set_defaults(run=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run generation jobs against the same database")
+    worker.add_argument("--concurrency", type=positive_int, help="tasks at once (default 8)")
+    worker.set_defaults(run=cmd_worker)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("upgrade", parents=[as_json], help="migrate to the newest schema").set_defaults(

@@ -49,3 +49,15 @@ class Conflict(RivyaError):
     """The object's state forbids the operation."""
 
     code = "conflict"
+
+
+class PayloadTooLarge(RivyaError):
+    """A body or an upload over its size limit."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(RivyaError):
+    """An upload that is not an image, audio or video type the API accepts."""
+
+    code = "unsupported_file_type"

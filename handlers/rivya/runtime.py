@@ -1,4 +1,5 @@
-"""What a running server holds for its lifetime: settings, the database and the catalog."""
+"""What a running process holds for its lifetime: settings, the database, the catalog, file
+storage, model providers and background work (the key-cache watcher, the in-process worker)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from pathlib import Path
 import yaml
 
 from rivya.auth.cache import KeyCache
-from rivya.catalog.catalog import Catalog
+from rivya.catalog.catalog import Catalog, CatalogModel
+from rivya.files.storage import Storage, storage_from_settings
+from rivya.providers.base import Provider
+from rivya.providers.local import local_provider
+from rivya.providers.upstream import upstream_provider
 from rivya.settings import Settings
 from rivya.store.db import Database
 from rivya_models.models import Model
@@ -21,14 +26,19 @@ SPEC_PATH = Path(__file__).parent / "openapi.yaml"
 
 @dataclass
 class Runtime:
-    """Built once per app; handlers reach it through the request scope."""
+    """Built once per process; handlers reach it through the request scope."""
 
     settings: Settings
     db: Database
     catalog: Catalog
+    storage: Storage
     spec_json: bytes = field(repr=False)
     key_cache: KeyCache = field(repr=False)
+    jobs_added: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _providers: dict[str, Provider] = field(default_factory=dict, repr=False)
+    _finish_waiters: dict[str, set[asyncio.Event]] = field(default_factory=dict, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
+    _stop_worker: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Runtime:
@@ -42,20 +52,75 @@ class Runtime:
             settings=settings,
             db=db or Database(settings.resolved_database_url),
             catalog=catalog,
+            storage=storage_from_settings(settings.data_dir, settings.storage_url),
             spec_json=json.dumps(spec, separators=(",", ":")).encode("utf-8"),
             key_cache=KeyCache(poll=settings.auth_cache_poll),
         )
 
-    async def start(self) -> None:
+    def provider_for(self, model: CatalogModel) -> Provider:
+        """The provider serving `model`, built on first use and kept for the process."""
+        provider = self._providers.get(model.id)
+        if provider is None:
+            binding = model.provider
+            if binding.type.startswith("local-"):
+                provider = local_provider(binding.type, binding.options)
+            else:
+                provider = upstream_provider(binding.type, binding.options)
+            self._providers[model.id] = provider
+        return provider
+
+    def task_finished(self, task_id: str) -> None:
+        """Wake requests of this process that wait for the task (Prefer: wait)."""
+        for event in self._finish_waiters.pop(task_id, ()):
+            event.set()
+
+    async def wait_for_task(self, task_id: str, seconds: float) -> None:
+        """Return when this process's worker finishes the task, or after `seconds`
+        (callers re-read the task either way; a standalone worker does not wake us)."""
+        event = asyncio.Event()
+        self._finish_waiters.setdefault(task_id, set()).add(event)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
+        finally:
+            waiters = self._finish_waiters.get(task_id)
+            if waiters is not None:
+                waiters.discard(event)
+                if not waiters:
+                    del self._finish_waiters[task_id]
+
+    async def start(self, *, worker: bool = False) -> None:
         """Start the background work of a serving process."""
         self._background.append(asyncio.create_task(self.key_cache.watch(self.db)))
+        if worker:
+            self._background.append(asyncio.create_task(self.run_worker(self._stop_worker)))
+
+    async def run_worker(self, stop: asyncio.Event, concurrency: int | None = None) -> None:
+        """Run a job worker until `stop` is set."""
+        from rivya.generation.runner import GenerationRunner
+        from rivya.generation.tasks import JOB_KIND
+        from rivya.jobs.worker import Worker
+
+        await Worker(
+            self,
+            {JOB_KIND: GenerationRunner(self)},
+            concurrency=concurrency or self.settings.worker_concurrency,
+            lease_s=self.settings.lease_seconds,
+        ).run(stop)
 
     async def stop(self) -> None:
-        """Stop the background work and close the database."""
+        """Stop the background work (the worker drains first) and close everything."""
+        self._stop_worker.set()
+        for task in self._background[1:]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for task in self._background:
             task.cancel()
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._background.clear()
+        for provider in self._providers.values():
+            await provider.aclose()
+        self._providers.clear()
         await self.db.dispose()

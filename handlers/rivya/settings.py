@@ -25,6 +25,25 @@ class Settings(BaseSettings):
     )
     catalog: Path = Field(default=BUILTIN_CATALOG, description="The model catalog (YAML).")
     log_level: str = Field(default="INFO", description="Python logging level.")
+    storage_url: str | None = Field(
+        default=None,
+        description="Where files live: unset for <data_dir>/files, or "
+        "s3://bucket/prefix?endpoint_url=…&region=… for S3-compatible storage.",
+    )
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest upload.")
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body.")
+    max_image_pixels: int = Field(
+        default=40_000_000, gt=0, description="Largest image (width x height) accepted."
+    )
+    worker_concurrency: int = Field(
+        default=8, ge=1, description="Tasks one worker process runs at once."
+    )
+    lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a worker's claim on a task lasts without a heartbeat; after it, "
+        "another worker takes the task over.",
+    )
     auth_cache_poll: float = Field(
         default=0.25,
         ge=0,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connexion.context import scope
+from connexion.context import request, scope
 from starlette.responses import Response
 
+from rivya.idempotency import StoredAnswer
 from rivya.runtime import Runtime
 from rivya.web.request_context import SCOPE_KEY
 
@@ -25,3 +26,19 @@ def render(payload: Any, status: int = 200) -> Response:
         status_code=status,
         media_type="application/json",
     )
+
+
+def header(name: str) -> str | None:
+    """A header of the current request."""
+    value: str | None = request.headers.get(name)
+    return value
+
+
+def replayed(answer: StoredAnswer) -> Response:
+    """The stored answer to an earlier request with the same Idempotency-Key."""
+    response = render(answer.body, answer.status)
+    if answer.status >= 400:
+        response.media_type = "application/problem+json"
+        response.headers["content-type"] = "application/problem+json"
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -69,6 +69,26 @@ class CatalogModel(BaseModel):
             raise ValueError(f"a {self.kind} model is priced per {_UNIT_OF_KIND[self.kind]}")
         return self
 
+    @property
+    def file_fields(self) -> dict[str, str]:
+        """Input fields that name an uploaded file (`x-rivya-file`), with the kind they take."""
+        properties = self.parameters.get("properties", {})
+        return {
+            name: prop["x-rivya-file"]
+            for name, prop in properties.items()
+            if isinstance(prop, dict) and "x-rivya-file" in prop
+        }
+
+    def with_defaults(self, given: dict[str, Any]) -> dict[str, Any]:
+        """The input with the schema's top-level defaults filled in, as the task will run it."""
+        properties = self.parameters.get("properties", {})
+        defaults = {
+            name: prop["default"]
+            for name, prop in properties.items()
+            if isinstance(prop, dict) and "default" in prop
+        }
+        return {**defaults, **given}
+
     def public(self) -> dict[str, Any]:
         """The model as the API shows it (no provider binding)."""
         return {

@@ -6,6 +6,7 @@ Times are Unix seconds (integers), as the public API shows them; money is intege
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -114,4 +116,91 @@ auth_epoch = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("value", BigInteger, nullable=False),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("storage_key", String(255), nullable=False, unique=True),
+    # Set on outputs of a generation: the task and the output's position in it.
+    Column("task_id", String(64), nullable=True, index=True),
+    Column("position", Integer, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_files_account_id_id", "account_id", "id"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # queued|running|succeeded|failed|canceled
+    Column("input", JSON, nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", String(500), nullable=True),
+    Column("hold_id", String(64), ForeignKey("holds.id"), nullable=True),  # None: free
+    Column("price", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger, nullable=True),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("cancel_requested_at", BigInteger, nullable=True),
+    CheckConstraint(
+        "status IN ('queued', 'running', 'succeeded', 'failed', 'canceled')", name="status_known"
+    ),
+    Index("ix_tasks_account_id_id", "account_id", "id"),
+)
+
+# The queue. One row per unit of work (a generation to run, later a webhook to deliver); the
+# domain row it refers to holds the state users see. Times in milliseconds.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_at", BigInteger, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", BigInteger, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("kind", "ref"),
+    Index("ix_jobs_status_run_at", "status", "run_at"),
+)
+
+# The transactional outbox: written in the transaction that makes the change it reports.
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_events_account_id_id", "account_id", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account_id", String(64), ForeignKey("accounts.id"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("locked_until", BigInteger, nullable=True),  # set while the first request runs
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )

@@ -23,11 +23,13 @@ log = logging.getLogger("rivya.errors")
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_OF: dict[type[errors.RivyaError], int] = {
-    errors.InvalidRequest: 422,
     errors.AuthenticationFailed: 401,
     errors.InsufficientCredits: 402,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.RivyaError: 422,  # InvalidRequest, FileRejected and any other refusal of input
 }
 
 CODE_OF_STATUS = {
@@ -69,6 +71,24 @@ class ApiProblem(ProblemException):  # type: ignore[misc]
         self.code = code
 
 
+def problem_body(status: int, code: str, detail: str, title: str | None = None) -> dict[str, Any]:
+    """The problem document."""
+    return {
+        "type": "about:blank",
+        "title": title or _phrase(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": current_request_id(),
+    }
+
+
+def domain_problem(exc: errors.RivyaError) -> tuple[int, dict[str, Any]]:
+    """The status and problem document of a domain error."""
+    status = next(s for cls, s in STATUS_OF.items() if isinstance(exc, cls))
+    return status, problem_body(status, exc.code, exc.message)
+
+
 def problem(
     status: int,
     code: str,
@@ -78,14 +98,7 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> ConnexionResponse:
     """The problem response itself."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title or _phrase(status),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "request_id": current_request_id(),
-    }
+    body = problem_body(status, code, detail, title)
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="rivya"')
@@ -107,8 +120,8 @@ def _phrase(status: int) -> str:
 async def domain_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A RivyaError raised by a service."""
     assert isinstance(exc, errors.RivyaError)
-    status = next(s for cls, s in STATUS_OF.items() if isinstance(exc, cls))
-    return problem(status, exc.code, exc.message)
+    status, body = domain_problem(exc)
+    return problem(status, body["code"], body["detail"])
 
 
 async def connexion_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -1,0 +1,19 @@
+"""What a generation costs, from the catalog's integer pricing and the task's input."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rivya.catalog.catalog import CatalogModel
+
+
+def generation_price(model: CatalogModel, given: dict[str, Any]) -> int:
+    """Credits for one generation: per image made, or per started second of audio or video."""
+    if model.pricing.unit == "image":
+        units = int(given.get("num_images", 1))
+    elif model.pricing.unit == "second":
+        units = math.ceil(float(given.get("duration", 1)))
+    else:
+        raise ValueError(f"{model.id} is not a generation model")
+    return model.pricing.output * max(units, 1)

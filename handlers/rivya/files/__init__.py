@@ -1,0 +1,1 @@
+"""Uploaded and generated files: type sniffing and storage."""

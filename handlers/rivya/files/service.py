@@ -1,0 +1,241 @@
+"""Files of an account: uploads (reference media, chat attachments) and generation outputs.
+
+Rows hold what the API shows; bytes live in a Storage under a generated key (`<file id>.<ext>`),
+never under a client's filename. A file's type is sniffed from its bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sqlalchemy import Row, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rivya import clock
+from rivya.errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from rivya.files.sniff import ALLOWED, HEAD_BYTES, Sniffed, check_image, sniff
+from rivya.files.storage import Storage
+from rivya.ids import new_id
+from rivya.store.tables import files
+
+UPLOAD_PURPOSES = ("reference", "chat")
+OUTPUT_PURPOSE = "generation_output"
+CHUNK = 1024 * 1024
+_UNSAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file's row."""
+
+    id: str
+    account_id: str
+    filename: str
+    content_type: str
+    bytes: int
+    sha256: str
+    purpose: str
+    storage_key: str
+    task_id: str | None
+    created_at: int
+
+    @property
+    def kind(self) -> str:
+        """image, audio or video."""
+        return ALLOWED[self.content_type].kind
+
+    def public(self) -> dict[str, Any]:
+        """The file as the API shows it."""
+        return {
+            "id": self.id,
+            "object": "file",
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "purpose": self.purpose,
+            "created_at": self.created_at,
+        }
+
+
+def content_url(file_id: str) -> str:
+    """Where the file's bytes are served."""
+    return f"/api/v1/files/{file_id}/content"
+
+
+def safe_filename(name: str | None, extension: str) -> str:
+    """A display name: the client's base name without path or control characters, at most 255
+    characters; 'upload.<ext>' when nothing usable is left."""
+    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    base = _UNSAFE_NAME.sub("_", base).strip(" ._")[:255]
+    return base or f"upload.{extension}"
+
+
+async def inspect_upload(source: IO[bytes], *, max_bytes: int, max_pixels: int) -> Sniffed:
+    """Decide what an upload is and whether it is acceptable; leaves `source` rewound."""
+    size = source.seek(0, 2)
+    if size > max_bytes:
+        raise PayloadTooLarge(f"The upload is larger than {max_bytes} bytes.")
+    if size == 0:
+        raise InvalidRequest("The uploaded file is empty.", code="empty_file")
+    source.seek(0)
+    sniffed = sniff(source.read(HEAD_BYTES))
+    source.seek(0)
+    if sniffed is None:
+        raise UnsupportedMediaType(
+            "Only images (PNG, JPEG, GIF, WebP), audio (WAV, MP3, FLAC, Ogg, M4A) and video "
+            "(MP4, QuickTime, WebM) can be uploaded; the type is read from the file's content."
+        )
+    if sniffed.kind == "image":
+        await asyncio.to_thread(check_image, source, max_pixels=max_pixels)
+        source.seek(0)
+    return sniffed
+
+
+async def digest(source: IO[bytes]) -> str:
+    """The SHA-256 of a whole upload (for its idempotency fingerprint); leaves it rewound."""
+
+    def run() -> str:
+        source.seek(0)
+        found = hashlib.file_digest(source, "sha256").hexdigest()  # type: ignore[arg-type]
+        source.seek(0)
+        return found
+
+    return await asyncio.to_thread(run)
+
+
+async def save_upload(
+    storage: Storage, source: IO[bytes], sniffed: Sniffed
+) -> tuple[str, str, int, str]:
+    """Copy an inspected upload into storage; returns (file id, storage key, size, sha256)."""
+    file_id = new_id("file")
+    key = f"{file_id}.{sniffed.extension}"
+    digest = hashlib.sha256()
+    size = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal size
+        while chunk := await asyncio.to_thread(source.read, CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+
+    await storage.put(key, chunks())
+    return file_id, key, size, digest.hexdigest()
+
+
+async def save_bytes(storage: Storage, data: bytes, content_type: str) -> tuple[str, str, str]:
+    """Store a generated output; returns (file id, storage key, sha256)."""
+    sniffed = ALLOWED.get(content_type)
+    extension = sniffed.extension if sniffed else "bin"
+    file_id = new_id("file")
+    key = f"{file_id}.{extension}"
+
+    async def one() -> AsyncIterator[bytes]:
+        yield data
+
+    await storage.put(key, one())
+    return file_id, key, hashlib.sha256(data).hexdigest()
+
+
+async def insert_file(
+    conn: AsyncConnection, record: StoredFile, position: int | None = None
+) -> None:
+    """Add the row of a stored file."""
+    await conn.execute(
+        files.insert().values(
+            id=record.id,
+            account_id=record.account_id,
+            filename=record.filename,
+            content_type=record.content_type,
+            bytes=record.bytes,
+            sha256=record.sha256,
+            purpose=record.purpose,
+            storage_key=record.storage_key,
+            task_id=record.task_id,
+            position=position,
+            created_at=record.created_at,
+        )
+    )
+
+
+def new_record(
+    *,
+    file_id: str,
+    account_id: str,
+    filename: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    purpose: str,
+    storage_key: str,
+    task_id: str | None = None,
+) -> StoredFile:
+    """A row to insert, stamped now."""
+    return StoredFile(
+        file_id, account_id, filename, content_type, size, sha256, purpose, storage_key,
+        task_id, clock.now(),
+    )  # fmt: skip
+
+
+async def get_file(conn: AsyncConnection, account_id: str, file_id: str) -> StoredFile:
+    """The account's file, or NotFound (another account's file is not found either)."""
+    row = (
+        await conn.execute(
+            select(files).where(files.c.id == file_id, files.c.account_id == account_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No file {file_id} has been found.")
+    return _record(row)
+
+
+async def list_files(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    limit: int,
+    after: str | None = None,
+    purpose: str | None = None,
+) -> tuple[list[StoredFile], bool]:
+    """A page of the account's files, newest first, and whether more follow."""
+    query = select(files).where(files.c.account_id == account_id)
+    if after:
+        query = query.where(files.c.id < after)
+    if purpose:
+        query = query.where(files.c.purpose == purpose)
+    rows = (await conn.execute(query.order_by(files.c.id.desc()).limit(limit + 1))).all()
+    return [_record(r) for r in rows[:limit]], len(rows) > limit
+
+
+async def task_outputs(conn: AsyncConnection, task_ids: list[str]) -> dict[str, list[StoredFile]]:
+    """The outputs of each task, in order."""
+    if not task_ids:
+        return {}
+    rows = await conn.execute(
+        select(files).where(files.c.task_id.in_(task_ids)).order_by(files.c.position)
+    )
+    found: dict[str, list[StoredFile]] = {}
+    for row in rows:
+        found.setdefault(row.task_id, []).append(_record(row))
+    return found
+
+
+async def delete_file(conn: AsyncConnection, account_id: str, file_id: str) -> StoredFile:
+    """Remove the row (the caller deletes the bytes after commit)."""
+    record = await get_file(conn, account_id, file_id)
+    await conn.execute(delete(files).where(files.c.id == file_id))
+    return record
+
+
+def _record(row: Row[Any]) -> StoredFile:
+    return StoredFile(
+        row.id, row.account_id, row.filename, row.content_type, row.bytes, row.sha256,
+        row.purpose, row.storage_key, row.task_id, row.created_at,
+    )  # fmt: skip

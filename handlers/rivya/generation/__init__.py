@@ -1,0 +1,1 @@
+"""Asynchronous generations: tasks, their credits, their execution and their events."""
