@@ -9,10 +9,12 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from sqlalchemy import text
 
 from rivya import clock
@@ -21,7 +23,7 @@ from rivya.app import create_app
 from rivya.auth.api_keys import create_key
 from rivya.billing.wallet import grant
 from rivya.runtime import Runtime
-from rivya.settings import Settings
+from rivya.settings import BUILTIN_CATALOG, Settings
 from rivya.store.db import Database
 from rivya.store.migrate import upgrade
 
@@ -84,7 +86,23 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings of a test server (the database comes from the `database` fixture)."""
-    return Settings(data_dir=tmp_path, key_touch_interval=60, auth_cache_poll=0.05)
+    return Settings(
+        data_dir=tmp_path,
+        catalog=write_catalog(tmp_path),
+        key_touch_interval=60,
+        auth_cache_poll=0.05,
+    )
+
+
+def write_catalog(tmp_path: Path, extra: list[dict[str, object]] | None = None) -> Path:
+    """The built-in catalog plus `rivya-image-slow`, an image model that takes 30 s (for tests
+    that need a task to stay running), plus `extra` models."""
+    models = yaml.safe_load(BUILTIN_CATALOG.read_text())["models"]
+    slow = {**models[0], "id": "rivya-image-slow", "name": "Slow image (tests)"}
+    slow["provider"] = {"type": "local-image", "options": {"delay_seconds": 30}}
+    path = tmp_path / "catalog.yaml"
+    path.write_text(yaml.safe_dump({"models": [*models, slow, *(extra or [])]}))
+    return path
 
 
 @pytest.fixture
@@ -93,17 +111,31 @@ def runtime(settings: Settings, database: Database) -> Runtime:
     return Runtime.build(settings, db=database)
 
 
-@pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the app, in process. httpx runs no lifespan, so the fixture starts the
+@asynccontextmanager
+async def serving(runtime: Runtime, *, worker: bool) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app, in process. httpx runs no lifespan, so this starts the
     runtime's background work itself (the database is migrated already)."""
     transport = httpx.ASGITransport(app=create_app(runtime=runtime))
-    await runtime.start()
+    await runtime.start(worker=worker)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
             yield http
     finally:
         await runtime.stop()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The app without a worker: generations stay queued."""
+    async with serving(runtime, worker=False) as http:
+        yield http
+
+
+@pytest.fixture
+async def live(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its in-process worker, as `rivya serve` runs it."""
+    async with serving(runtime, worker=True) as http:
+        yield http
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], deadline_s: float = 5.0) -> None:

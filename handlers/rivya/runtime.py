@@ -19,6 +19,7 @@ from rivya.providers.local import local_provider
 from rivya.providers.upstream import upstream_provider
 from rivya.settings import Settings
 from rivya.store.db import Database
+from rivya.web.routes import AllowIndex
 from rivya_models.models import Model
 
 SPEC_PATH = Path(__file__).parent / "openapi.yaml"
@@ -34,6 +35,7 @@ class Runtime:
     storage: Storage
     spec_json: bytes = field(repr=False)
     key_cache: KeyCache = field(repr=False)
+    allow_index: AllowIndex = field(repr=False)
     jobs_added: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _providers: dict[str, Provider] = field(default_factory=dict, repr=False)
     _finish_waiters: dict[str, set[asyncio.Event]] = field(default_factory=dict, repr=False)
@@ -55,6 +57,7 @@ class Runtime:
             storage=storage_from_settings(settings.data_dir, settings.storage_url),
             spec_json=json.dumps(spec, separators=(",", ":")).encode("utf-8"),
             key_cache=KeyCache(poll=settings.auth_cache_poll),
+            allow_index=AllowIndex(spec, spec["servers"][0]["url"]),
         )
 
     def provider_for(self, model: CatalogModel) -> Provider:

@@ -83,7 +83,9 @@ def main() -> int:
                 spec_url = f"http://127.0.0.1:{port}/api/v1/openapi.json"
                 wait_until_up(spec_url)
                 command = [
-                    str(Path(sys.executable).parent / "schemathesis"), "run", spec_url,
+                    str(Path(sys.executable).parent / "schemathesis"),
+                    "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+                    "run", spec_url,
                     "--checks", "all",
                     "--mode", "all",
                     "--max-examples", MAX_EXAMPLES,

@@ -17,7 +17,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from rivya import errors
-from rivya.web.request_context import current_request_id
+from rivya.web.request_context import SCOPE_KEY, current_request_id
 
 log = logging.getLogger("rivya.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -138,14 +138,18 @@ async def connexion_problem(_request: ConnexionRequest, exc: Exception) -> Conne
     return problem(status, code, detail, headers=headers)
 
 
-async def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+async def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A Starlette HTTPException (routing: unknown path, method not allowed)."""
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     detail = exc.detail if exc.detail and exc.detail != _phrase(status) else _default_detail(status)
-    return problem(
-        status, CODE_OF_STATUS.get(status, "error"), detail, headers=dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    runtime = request.scope.get(SCOPE_KEY)
+    if status == 405 and runtime is not None:
+        headers["Allow"] = runtime.allow_index.allow(request.scope["path"]) or headers.get(
+            "Allow", ""
+        )
+    return problem(status, CODE_OF_STATUS.get(status, "error"), detail, headers=headers)
 
 
 async def bad_encoding(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
