@@ -109,6 +109,7 @@ class Runtime:
             {JOB_KIND: GenerationRunner(self)},
             concurrency=concurrency or self.settings.worker_concurrency,
             lease_s=self.settings.lease_seconds,
+            drain_s=self.settings.worker_drain_seconds,
         ).run(stop)
 
     async def stop(self) -> None:

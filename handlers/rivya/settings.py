@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=8, ge=1, description="Tasks one worker process runs at once."
     )
+    worker_drain_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="On shutdown, how long a worker lets running tasks finish before handing "
+        "them back to the queue.",
+    )
     lease_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -39,6 +39,7 @@ def settings(tmp_path: Path, upstream: FakeUpstream) -> Settings:
         data_dir=tmp_path,
         catalog=write_catalog(tmp_path, extra),
         auth_cache_poll=0.05,
+        worker_drain_seconds=0.2,
     )
 
 

@@ -278,7 +278,9 @@ def render_video(
         # A file, not memory: moving the index to the front (faststart, so players can start
         # before the whole file arrives) needs the muxer to reopen its output.
         path = Path(directory) / "out.mp4"
-        with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
+        # bitexact: no wall-clock creation time in the header, so equal inputs give equal bytes.
+        options = {"movflags": "+faststart", "fflags": "+bitexact"}
+        with av.open(str(path), mode="w", format="mp4", options=options) as out:
             # One thread: x264's output then does not depend on the host's CPU count, and the
             # worker gets its parallelism from running many tasks at once.
             stream = out.add_stream(
