@@ -116,7 +116,16 @@ class LocalVideoProvider(_LocalProvider):
         return [Output(data=data, content_type="video/mp4", filename=f"{request.task_id}-0.mp4")]
 
 
+class LocalNoopProvider(_LocalProvider):
+    """Makes nothing, at once: a model for measuring the queue itself (`bench/`)."""
+
+    async def generate(self, request: GenerationRequest) -> list[Output]:
+        await self._wait()
+        return []
+
+
 _PROVIDERS: dict[str, Callable[[dict[str, Any]], Provider]] = {
+    "local-noop": LocalNoopProvider,
     "local-image": LocalImageProvider,
     "local-audio": LocalAudioProvider,
     "local-video": LocalVideoProvider,
@@ -125,7 +134,7 @@ _PROVIDERS: dict[str, Callable[[dict[str, Any]], Provider]] = {
 
 def local_provider(kind_type: str, options: dict[str, Any]) -> Provider:
     """The local provider for a catalog provider type (`local-image`, `local-audio`,
-    `local-video`); ValueError for any other type or for bad options."""
+    `local-video`, `local-noop`); ValueError for any other type or for bad options."""
     try:
         provider_class = _PROVIDERS[kind_type]
     except KeyError:
