@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rivya import clock
-from rivya.errors import Conflict, InvalidRequest
+from rivya.errors import Conflict, InvalidRequest, RivyaError
 from rivya.store.db import Database
 from rivya.store.tables import idempotency_keys
 
@@ -31,10 +32,49 @@ RETENTION_SECONDS = 24 * 3600
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """A replayable answer."""
+    """An answer: fresh, or `replayed` from the first request with the same key."""
 
     status: int
     body: dict[str, Any]
+    replayed: bool = False
+
+
+Work = Callable[[AsyncConnection], Awaitable[tuple[int, dict[str, Any]]]]
+Refusal = Callable[[RivyaError], tuple[int, dict[str, Any]]]
+
+
+async def run_once(
+    db: Database,
+    account_id: str,
+    key: str | None,
+    print_: str,
+    work: Work,
+    refusal: Refusal,
+) -> StoredAnswer:
+    """Run `work` in a write transaction, at most once per (account, key): its answer is stored
+    in that same transaction and replayed to retries. A refusal (a RivyaError, rendered by
+    `refusal`) is stored too, since the request did run; any other failure releases the key so
+    that a retry runs anew. Without a key, just run `work`."""
+    if key:
+        replay = await claim(db, account_id, key, print_)
+        if replay is not None:
+            return replay
+    try:
+        async with db.write() as conn:
+            status, body = await work(conn)
+            if key:
+                await store(conn, account_id, key, status, body)
+    except RivyaError as exc:
+        if key:
+            status, body = refusal(exc)
+            async with db.write() as conn:
+                await store(conn, account_id, key, status, body)
+        raise
+    except BaseException:
+        if key:
+            await abandon(db, account_id, key)
+        raise
+    return StoredAnswer(status, body)
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -81,7 +121,7 @@ async def claim(db: Database, account_id: str, key: str, print_: str) -> StoredA
                 code="idempotency_key_reused",
             )
         if row.response_status is not None:
-            return StoredAnswer(row.response_status, json.loads(row.response_body))
+            return StoredAnswer(row.response_status, json.loads(row.response_body), replayed=True)
         if row.locked_until is not None and row.locked_until > now:
             raise _in_use()
         # The first request died without an answer: this one takes over.

@@ -34,11 +34,12 @@ def header(name: str) -> str | None:
     return value
 
 
-def replayed(answer: StoredAnswer) -> Response:
-    """The stored answer to an earlier request with the same Idempotency-Key."""
+def answer_response(answer: StoredAnswer) -> Response:
+    """An operation's answer; a replay of an earlier request with the same Idempotency-Key says
+    so (`Idempotent-Replayed`, as Stripe does)."""
     response = render(answer.body, answer.status)
     if answer.status >= 400:
-        response.media_type = "application/problem+json"
         response.headers["content-type"] = "application/problem+json"
-    response.headers["Idempotent-Replayed"] = "true"
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response

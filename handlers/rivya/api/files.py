@@ -9,69 +9,35 @@ from urllib.parse import quote
 from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
-from rivya import idempotency
-from rivya.api import header, render, replayed, runtime
+from rivya.api import answer_response, header, render, runtime
 from rivya.errors import InvalidRequest, NotFound
 from rivya.files import service
-from rivya.files.service import UPLOAD_PURPOSES
+from rivya.web.problems import domain_problem
 
 
 async def create_file(user: str, **form: Any) -> Response:
     """POST /files"""
     rt = runtime()
-    upload, purpose = _form(form)
-    key = header("Idempotency-Key")
+    source = form.get("file")
+    if not isinstance(source, UploadFile):
+        raise InvalidRequest("Send the file's bytes in the multipart field 'file'.")
+    fields = form.get("body")
+    purpose = fields.get("purpose", "reference") if isinstance(fields, dict) else "reference"
     try:
-        sniffed = await service.inspect_upload(
-            upload.file,
-            max_bytes=rt.settings.max_upload_bytes,
-            max_pixels=rt.settings.max_image_pixels,
-        )
-        filename = service.safe_filename(upload.filename, sniffed.extension)
-        if key:
-            content = await service.digest(upload.file)
-            print_ = idempotency.fingerprint("POST", "/files", [purpose, filename, content])
-            replay = await idempotency.claim(rt.db, user, key, print_)
-            if replay is not None:
-                return replayed(replay)
-        file_id, storage_key, size, sha256 = await service.save_upload(
-            rt.storage, upload.file, sniffed
+        answer = await service.upload(
+            rt.db,
+            rt.storage,
+            user,
+            source.file,
+            name=source.filename,
+            purpose=str(purpose),
+            limits=(rt.settings.max_upload_bytes, rt.settings.max_image_pixels),
+            idempotency_key=header("Idempotency-Key"),
+            refusal=domain_problem,
         )
     finally:
-        await upload.close()
-    record = service.new_record(
-        file_id=file_id,
-        account_id=user,
-        filename=filename,
-        content_type=sniffed.content_type,
-        size=size,
-        sha256=sha256,
-        purpose=purpose,
-        storage_key=storage_key,
-    )
-    try:
-        async with rt.db.write() as conn:
-            await service.insert_file(conn, record)
-            if key:
-                await idempotency.store(conn, user, key, 201, record.public())
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await rt.storage.delete(storage_key)
-        if key:
-            await idempotency.abandon(rt.db, user, key)
-        raise
-    return render(record.public(), 201)
-
-
-def _form(form: dict[str, Any]) -> tuple[UploadFile, str]:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise InvalidRequest("Send the file's bytes in the multipart field 'file'.")
-    body = form.get("body") or {}
-    purpose = body.get("purpose", "reference") if isinstance(body, dict) else "reference"
-    if purpose not in UPLOAD_PURPOSES:
-        raise InvalidRequest(f"purpose must be one of {', '.join(UPLOAD_PURPOSES)}.")
-    return upload, purpose
+        await source.close()
+    return answer_response(answer)
 
 
 async def list_files(

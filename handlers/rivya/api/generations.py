@@ -6,11 +6,11 @@ import asyncio
 import re
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from rivya import idempotency
-from rivya.api import header, render, replayed, runtime
-from rivya.errors import RivyaError
+from rivya.api import answer_response, header, render, runtime
 from rivya.generation import tasks
 from rivya.web.problems import domain_problem
 
@@ -28,37 +28,22 @@ def requested_wait(prefer: str | None) -> int:
 async def create_generation(user: str, body: dict[str, Any]) -> Response:
     """POST /generations"""
     rt = runtime()
-    idempotency_key = header("Idempotency-Key")
-    prefer = header("Prefer")
-    if idempotency_key:
-        print_ = idempotency.fingerprint("POST", "/generations", body)
-        replay = await idempotency.claim(rt.db, user, idempotency_key, print_)
-        if replay is not None:
-            return replayed(replay)
-    try:
-        async with rt.db.write() as conn:
-            task = await tasks.submit(conn, rt.catalog, user, body["model"], body["input"])
-            answer = await tasks.render(conn, task)
-            if idempotency_key:
-                await idempotency.store(conn, user, idempotency_key, 202, answer)
-    except RivyaError as exc:
-        # The request was executed and refused (402, 422): a retry with the key gets the same.
-        if idempotency_key:
-            status, problem = domain_problem(exc)
-            async with rt.db.write() as conn:
-                await idempotency.store(conn, user, idempotency_key, status, problem)
-        raise
-    except BaseException:
-        if idempotency_key:
-            await idempotency.abandon(rt.db, user, idempotency_key)
-        raise
+
+    async def create(conn: AsyncConnection) -> tuple[int, dict[str, Any]]:
+        task = await tasks.submit(conn, rt.catalog, user, body["model"], body["input"])
+        return 202, await tasks.render(conn, task)
+
+    print_ = idempotency.fingerprint("POST", "/generations", body)
+    key = header("Idempotency-Key")
+    answer = await idempotency.run_once(rt.db, user, key, print_, create, domain_problem)
+    if answer.replayed:
+        return answer_response(answer)
     rt.jobs_added.set()
-    wait = requested_wait(prefer)
+    wait = requested_wait(header("Prefer"))
     if not wait:
-        return render(answer, 202)
-    answer = await _await_end(task.id, user, wait)
-    status = 200 if answer["status"] in tasks.FINAL else 202
-    response = render(answer, status)
+        return answer_response(answer)
+    ended = await _await_end(answer.body["id"], user, wait)
+    response = render(ended, 200 if ended["status"] in tasks.FINAL else 202)
     response.headers["Preference-Applied"] = f"wait={wait}"
     return response
 

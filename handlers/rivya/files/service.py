@@ -17,11 +17,12 @@ from typing import IO, Any
 from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from rivya import clock
+from rivya import clock, idempotency
 from rivya.errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from rivya.files.sniff import ALLOWED, HEAD_BYTES, Sniffed, check_image, sniff
 from rivya.files.storage import Storage
 from rivya.ids import new_id
+from rivya.store.db import Database
 from rivya.store.tables import files
 
 UPLOAD_PURPOSES = ("reference", "chat")
@@ -98,18 +99,6 @@ async def inspect_upload(source: IO[bytes], *, max_bytes: int, max_pixels: int) 
     return sniffed
 
 
-async def digest(source: IO[bytes]) -> str:
-    """The SHA-256 of a whole upload (for its idempotency fingerprint); leaves it rewound."""
-
-    def run() -> str:
-        source.seek(0)
-        found = hashlib.file_digest(source, "sha256").hexdigest()  # type: ignore[arg-type]
-        source.seek(0)
-        return found
-
-    return await asyncio.to_thread(run)
-
-
 async def save_upload(
     storage: Storage, source: IO[bytes], sniffed: Sniffed
 ) -> tuple[str, str, int, str]:
@@ -128,6 +117,54 @@ async def save_upload(
 
     await storage.put(key, chunks())
     return file_id, key, size, digest.hexdigest()
+
+
+async def upload(
+    db: Database,
+    storage: Storage,
+    account_id: str,
+    source: IO[bytes],
+    *,
+    name: str | None,
+    purpose: str,
+    limits: tuple[int, int],
+    idempotency_key: str | None,
+    refusal: idempotency.Refusal,
+) -> idempotency.StoredAnswer:
+    """Accept an upload: check it, store its bytes, then record it (once per idempotency key).
+    `limits` is (max bytes, max image pixels). The bytes are stored before the row so that no
+    database transaction waits on storage; bytes that end up unrecorded are deleted."""
+    if purpose not in UPLOAD_PURPOSES:
+        raise InvalidRequest(f"purpose must be one of {', '.join(UPLOAD_PURPOSES)}.")
+    sniffed = await inspect_upload(source, max_bytes=limits[0], max_pixels=limits[1])
+    filename = safe_filename(name, sniffed.extension)
+    file_id, key, size, sha256 = await save_upload(storage, source, sniffed)
+    record = new_record(
+        file_id=file_id,
+        account_id=account_id,
+        filename=filename,
+        content_type=sniffed.content_type,
+        size=size,
+        sha256=sha256,
+        purpose=purpose,
+        storage_key=key,
+    )
+
+    async def record_it(conn: AsyncConnection) -> tuple[int, dict[str, Any]]:
+        await insert_file(conn, record)
+        return 201, record.public()
+
+    print_ = idempotency.fingerprint("POST", "/files", [purpose, filename, sha256])
+    try:
+        answer = await idempotency.run_once(
+            db, account_id, idempotency_key, print_, record_it, refusal
+        )
+    except BaseException:
+        await storage.delete(key)
+        raise
+    if answer.replayed:
+        await storage.delete(key)
+    return answer
 
 
 async def save_bytes(storage: Storage, data: bytes, content_type: str) -> tuple[str, str, str]:
