@@ -91,6 +91,7 @@ def settings(tmp_path: Path) -> Settings:
         catalog=write_catalog(tmp_path),
         key_touch_interval=60,
         auth_cache_poll=0.05,
+        worker_drain_seconds=0.2,
     )
 
 
