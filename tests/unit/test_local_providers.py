@@ -12,7 +12,7 @@ from typing import Any
 
 import av
 import pytest
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
 
 from rivya.providers.base import GenerationRequest, Output, ProviderError, Reference
 from rivya.providers.local import (
@@ -221,10 +221,22 @@ async def test_odd_video_sizes_round_up_to_even() -> None:
     assert (width, height) == (66, 48)
 
 
-async def test_video_is_deterministic_per_prompt_and_seed() -> None:
-    first = await video(seed=5)
-    assert (await video(seed=5)).data == first.data
-    assert (await video(seed=6)).data != first.data
+def first_frame(data: bytes) -> Image.Image:
+    with av.open(io.BytesIO(data)) as container:
+        frame = next(container.decode(container.streams.video[0]))
+        return frame.to_image()  # type: ignore[no-untyped-call,no-any-return]
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
+
+
+async def test_video_content_is_deterministic_per_prompt_and_seed() -> None:
+    """The same prompt and seed show the same picture. (Not the same bytes: x264's output was
+    seen to vary by a few bytes on a loaded machine, so the check is on decoded pixels.)"""
+    first = first_frame((await video(seed=5)).data)
+    assert mean_difference(first, first_frame((await video(seed=5)).data)) < 2
+    assert mean_difference(first, first_frame((await video(seed=6)).data)) > 10
 
 
 async def test_a_reference_image_opens_the_video() -> None:

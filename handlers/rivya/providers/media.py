@@ -278,7 +278,7 @@ def render_video(
         # A file, not memory: moving the index to the front (faststart, so players can start
         # before the whole file arrives) needs the muxer to reopen its output.
         path = Path(directory) / "out.mp4"
-        # bitexact: no wall-clock creation time in the header, so equal inputs give equal bytes.
+        # bitexact: no wall-clock creation time or library version string in the header.
         options = {"movflags": "+faststart", "fflags": "+bitexact"}
         with av.open(str(path), mode="w", format="mp4", options=options) as out:
             # One thread: x264's output then does not depend on the host's CPU count, and the
