@@ -46,11 +46,13 @@ class GenerationRunner:
                 attempts = lease.job.max_attempts
                 message = f"The generation did not complete in {attempts} attempts."
                 await tasks.finish(conn, task.id, FAILED, error=("generation_failed", message))
-                return
-            if task.cancel_requested_at is not None:
+            elif task.cancel_requested_at is not None:
                 await tasks.finish(conn, task.id, CANCELED)
-                return
-            await tasks.start(conn, task.id)
+            else:
+                await tasks.start(conn, task.id)
+        if lease.job.exhausted or task.cancel_requested_at is not None:
+            self.runtime.task_finished(task.id)
+            return
         try:
             outputs = await self._generate(task, lease)
         except ProviderError as exc:
