@@ -204,3 +204,83 @@ idempotency_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+chat_sessions = Table(
+    "chat_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_chat_sessions_account_id_id", "account_id", "id"),
+)
+
+# A session's messages in order. `content` is a string or a list of content parts (JSON);
+# assistant messages carry their usage and the credits charged for them.
+chat_messages = Table(
+    "chat_messages",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("session_id", String(64), ForeignKey("chat_sessions.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", JSON, nullable=True),
+    Column("name", String(64), nullable=True),
+    Column("tool_calls", JSON, nullable=True),
+    Column("tool_call_id", String(64), nullable=True),
+    Column("usage", JSON, nullable=True),
+    Column("credits", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("session_id", "position"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500), nullable=True),
+    Column("events", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(64), nullable=True),
+    # Signing needs the secret itself, so it is kept (never shown after creation).
+    Column("secret", String(128), nullable=False),
+    # During a rotation the old secret signs too, until it expires.
+    Column("previous_secret", String(128), nullable=True),
+    Column("previous_secret_expires_at", BigInteger, nullable=True),
+    # Set at the first failure after a success; an endpoint failing for 5 days is disabled.
+    Column("failing_since", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_webhook_endpoints_account_id_id", "account_id", "id"),
+)
+
+# One per (event, endpoint): delivered by a job of kind "webhook"; its attempts are logged.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("event_id", String(64), ForeignKey("events.id"), nullable=False),
+    Column("endpoint_id", String(64), ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_webhook_deliveries_event_id", "event_id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(64), ForeignKey("webhook_deliveries.id"), nullable=False),
+    Column("attempted_at", BigInteger, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(200), nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("next_retry_at", BigInteger, nullable=True),
+    Index("ix_webhook_attempts_delivery_id", "delivery_id"),
+)
