@@ -1,0 +1,71 @@
+"""The chat provider interface that the chat service calls.
+
+A provider streams a turn as ChatDelta pieces: text and tool-call fragments as they come, then a
+last piece with the finish reason and the usage. Usage is always reported: by the upstream when
+it says so, else counted. Errors before or during the stream are ProviderError (rivya.providers.
+base), whose `public_message` is the only text a user sees. Cancellation (a client that went
+away) is asyncio cancellation: the provider stops its upstream call and lets it propagate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of a turn."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        """Both together."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One turn to complete, in the OpenAI Chat Completions shapes."""
+
+    model_id: str  # the public model id
+    # The whole conversation: the session's stored messages, then the new ones. Image parts are
+    # {"type": "image_url", "image_url": {"url": "data:<type>;base64,…"}}, resolved from files.
+    messages: list[dict[str, Any]]
+    max_tokens: int
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    response_format: dict[str, Any] | None = None
+    user: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # the catalog's private binding
+
+
+@dataclass(frozen=True)
+class ChatDelta:
+    """A piece of the answer. `tool_calls` are OpenAI delta fragments
+    ({"index", "id"?, "type"?, "function": {"name"?, "arguments"?}}). The last piece has
+    `finish_reason` ("stop", "length", "tool_calls", "content_filter") and `usage`."""
+
+    content: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class ChatProvider(Protocol):
+    """Completes chat turns for one model."""
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[ChatDelta]:
+        """The answer, piece by piece; raises ProviderError on failure."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
