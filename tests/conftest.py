@@ -97,12 +97,16 @@ def settings(tmp_path: Path) -> Settings:
 
 def write_catalog(tmp_path: Path, extra: list[dict[str, object]] | None = None) -> Path:
     """The built-in catalog plus `rivya-image-slow`, an image model that takes 30 s (for tests
-    that need a task to stay running), plus `extra` models."""
+    that need a task to stay running), `rivya-chat-slow`, a chat model that takes 50 ms a token
+    (for tests that need a turn in flight), and `extra` models."""
     models = yaml.safe_load(BUILTIN_CATALOG.read_text())["models"]
     slow = {**models[0], "id": "rivya-image-slow", "name": "Slow image (tests)"}
     slow["provider"] = {"type": "local-image", "options": {"delay_seconds": 30}}
+    chat = next(m for m in models if m["kind"] == "chat")
+    slow_chat = {**chat, "id": "rivya-chat-slow", "name": "Slow chat (tests)"}
+    slow_chat["provider"] = {"type": "local-chat", "options": {"token_delay_s": 0.05}}
     path = tmp_path / "catalog.yaml"
-    path.write_text(yaml.safe_dump({"models": [*models, slow, *(extra or [])]}))
+    path.write_text(yaml.safe_dump({"models": [*models, slow, slow_chat, *(extra or [])]}))
     return path
 
 
@@ -171,3 +175,41 @@ async def make_tenant(db: Database, *, credits: int = 1000, name: str = "Tenant"
 async def tenant(database: Database) -> Tenant:
     """An account with 1,000 credits and a key."""
     return await make_tenant(database)
+
+
+@pytest.fixture
+def live_url(settings: Settings, database: Database) -> Iterator[str]:
+    """The app served by uvicorn on a free 127.0.0.1 port, in a thread with its own event loop
+    and its own handle on the test database (for real HTTP clients: SDKs, streams, disconnects).
+    Yields the API's base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    url = str(database.engine.url.render_as_string(hide_password=False))
+    server: uvicorn.Server | None = None
+
+    def serve() -> None:
+        nonlocal server
+        runtime = Runtime.build(settings, db=Database(url, **database.engine_kwargs))
+        app = create_app(runtime=runtime, run_worker=True)
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=2))
+        server.run(sockets=[sock])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while server is None or not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/api/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 from typing import Annotated, Any, Literal
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from enum import StrEnum
 
 
@@ -362,6 +362,169 @@ class GenerationList(BaseModel):
     has_more: Annotated[bool, Field(examples=[False])]
 
 
+class Type(StrEnum):
+    text = "text"
+    image_url = "image_url"
+
+
+class Detail(StrEnum):
+    auto = "auto"
+    low = "low"
+    high = "high"
+
+
+class ImageUrl(BaseModel):
+    url: str
+    """
+    `rivya://files/<file id>` of an uploaded image.
+    """
+    detail: Detail | None = None
+
+
+class ChatContentPart(BaseModel):
+    """
+    A part of a message's content: `{"type": "text", "text": …}` or
+    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…"}}`.
+
+    """
+
+    type: Type
+    text: str | None = None
+    image_url: ImageUrl | None = None
+
+
+class Role(StrEnum):
+    system = "system"
+    developer = "developer"
+    user = "user"
+    assistant = "assistant"
+    tool = "tool"
+
+
+class Function(BaseModel):
+    name: str
+    arguments: str
+    """
+    JSON text of the arguments.
+    """
+
+
+class ChatToolCall(BaseModel):
+    """
+    A function call the model asked for.
+    """
+
+    id: str
+    type: Literal["function"]
+    function: Function
+
+
+class Stop(RootModel[list[str] | None]):
+    root: Annotated[list[str] | None, Field(max_length=4)] = None
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool | None = None
+
+
+class ChatUsage(BaseModel):
+    """
+    Tokens of the turn.
+    """
+
+    prompt_tokens: Annotated[int, Field(ge=0)]
+    completion_tokens: Annotated[int, Field(ge=0)]
+    total_tokens: Annotated[int, Field(ge=0)]
+
+
+class ChatAssistantMessage(BaseModel):
+    """
+    The assistant's message.
+    """
+
+    role: Literal["assistant"]
+    content: str
+    tool_calls: list[ChatToolCall] | None = None
+
+
+class FinishReason(StrEnum):
+    stop = "stop"
+    length = "length"
+    tool_calls = "tool_calls"
+    content_filter = "content_filter"
+
+
+class Choice(BaseModel):
+    index: int
+    message: ChatAssistantMessage
+    finish_reason: FinishReason
+    logprobs: dict[str, Any] | None = None
+
+
+class ChatCompletion(BaseModel):
+    """
+    The answer to a chat turn.
+    """
+
+    id: Annotated[str, Field(examples=["chatcmpl-0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: ChatUsage
+    session_id: Annotated[str, Field(examples=["sess_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    credits: Annotated[int | None, Field(ge=0)] = None
+    """
+    Credits charged for this turn.
+    """
+
+
+class ChatSession(BaseModel):
+    """
+    A server-side chat session.
+    """
+
+    id: Annotated[str, Field(examples=["sess_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    object: Literal["chat.session"]
+    model: Annotated[str, Field(examples=["rivya-chat-dev"])]
+    created_at: int
+    updated_at: int
+
+
+class ChatSessionMessage(BaseModel):
+    """
+    A stored message; assistant messages carry their usage and credits.
+    """
+
+    id: str
+    role: Role
+    content: str | list[ChatContentPart]
+    name: str | None = None
+    tool_calls: list[ChatToolCall] | None = None
+    tool_call_id: str | None = None
+    usage: ChatUsage | None = None
+    credits: int | None = None
+    created_at: int
+
+
+class ChatSessionDetail(ChatSession):
+    """
+    A session with its messages.
+    """
+
+    messages: list[ChatSessionMessage]
+
+
+class ChatSessionList(BaseModel):
+    """
+    A page of chat sessions.
+    """
+
+    object: Literal["list"]
+    data: list[ChatSession]
+    has_more: bool
+
+
 class OpenAPIDocument(BaseModel):
     """
     An OpenAPI 3.0 document.
@@ -373,3 +536,57 @@ class OpenAPIDocument(BaseModel):
     openapi: Annotated[str, Field(examples=["3.0.3"])]
     info: dict[str, Any]
     paths: dict[str, Any]
+
+
+class ChatMessageInput(BaseModel):
+    """
+    A message of the conversation, as OpenAI's API takes it.
+    """
+
+    role: Role
+    content: str | list[ChatContentPart] | None = None
+    name: Annotated[str | None, Field(max_length=64)] = None
+    tool_calls: list[ChatToolCall] | None = None
+    tool_call_id: Annotated[str | None, Field(max_length=64)] = None
+
+
+class ChatCompletionRequest(BaseModel):
+    """
+    A chat turn, in OpenAI's Chat Completions format, plus `session_id`. Parameters this
+    API does not know are refused (400), not ignored.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    model: Annotated[
+        str, Field(examples=["rivya-chat-dev"], max_length=64, min_length=1)
+    ]
+    messages: Annotated[list[ChatMessageInput], Field(max_length=500, min_length=1)]
+    session_id: Annotated[str | None, Field(pattern="^sess_[0-9A-Za-z]{1,59}$")] = None
+    """
+    Continue this session; omit to start a new one.
+    """
+    max_tokens: Annotated[int | None, Field(ge=1)] = None
+    max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
+    temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = None
+    top_p: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
+    stop: str | Stop | None = None
+    stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    user: Annotated[str | None, Field(max_length=256)] = None
+    n: Annotated[int | None, Field(ge=1)] = None
+    """
+    Only 1 is supported.
+    """
+    seed: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+    logprobs: bool | None = None
+    """
+    Not supported; true is refused.
+    """
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None

@@ -61,3 +61,9 @@ class UnsupportedMediaType(RivyaError):
     """An upload that is not an image, audio or video type the API accepts."""
 
     code = "unsupported_file_type"
+
+
+class ModelUnavailable(RivyaError):
+    """The model failed to answer (not the caller's fault; nothing was charged)."""
+
+    code = "model_unavailable"

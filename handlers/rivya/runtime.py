@@ -15,6 +15,8 @@ from rivya.auth.cache import KeyCache
 from rivya.catalog.catalog import Catalog, CatalogModel
 from rivya.files.storage import Storage, storage_from_settings
 from rivya.providers.base import Provider
+from rivya.providers.chat import chat_provider
+from rivya.providers.chat_base import ChatProvider
 from rivya.providers.local import local_provider
 from rivya.providers.upstream import upstream_provider
 from rivya.settings import Settings
@@ -38,6 +40,7 @@ class Runtime:
     allow_index: AllowIndex = field(repr=False)
     jobs_added: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _providers: dict[str, Provider] = field(default_factory=dict, repr=False)
+    _chat_providers: dict[str, ChatProvider] = field(default_factory=dict, repr=False)
     _finish_waiters: dict[str, set[asyncio.Event]] = field(default_factory=dict, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
     _stop_worker: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -70,6 +73,14 @@ class Runtime:
             else:
                 provider = upstream_provider(binding.type, binding.options)
             self._providers[model.id] = provider
+        return provider
+
+    def chat_provider_for(self, model: CatalogModel) -> ChatProvider:
+        """The chat provider serving `model`, built on first use and kept for the process."""
+        provider = self._chat_providers.get(model.id)
+        if provider is None:
+            provider = chat_provider(model.provider.type, model.provider.options)
+            self._chat_providers[model.id] = provider
         return provider
 
     def task_finished(self, task_id: str) -> None:
@@ -126,5 +137,8 @@ class Runtime:
         self._background.clear()
         for provider in self._providers.values():
             await provider.aclose()
+        for chat in self._chat_providers.values():
+            await chat.aclose()
         self._providers.clear()
+        self._chat_providers.clear()
         await self.db.dispose()

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         default=40_000_000, gt=0, description="Largest image (width x height) accepted."
     )
+    chat_keep_alive_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="While a streamed chat turn waits for the model, a keep-alive comment "
+        "goes out this often.",
+    )
     worker_concurrency: int = Field(
         default=8, ge=1, description="Tasks one worker process runs at once."
     )

@@ -256,3 +256,121 @@ class FakeUpstream:
     async def _file(self, request: Request) -> Response:
         data, content_type = self.files[request.path_params["name"]]
         return Response(data, media_type=content_type)
+
+
+# Chat completions. A subclass, so that the fakes above keep exactly their routes and behaviour;
+# appended whole, its import included, so that edits of the code above never collide with it.
+
+from starlette.responses import StreamingResponse  # noqa: E402
+
+CHAT_CHUNKS = ("Hello", " there", ",", " fox", "!")
+CHAT_USAGE = {"prompt_tokens": 21, "completion_tokens": 5, "total_tokens": 26}
+
+
+class _Dropped(Exception):
+    """Raised inside a streaming response: uvicorn then closes the connection mid-body."""
+
+
+class _WatchedStream(StreamingResponse):
+    """A streaming response that calls `on_left` when the client went away before its end."""
+
+    def __init__(self, events: Any, finished: Callable[[], bool], on_left: Callable[[], None]):
+        super().__init__(events, media_type="text/event-stream")
+        self._finished = finished
+        self._on_left = on_left
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Under uvicorn's ASGI spec 2.3 a client disconnect cancels the body and returns here.
+        await super().__call__(scope, receive, send)
+        if not self._finished():
+            self._on_left()
+
+
+@dataclass
+class FakeChatUpstream(FakeUpstream):
+    """The fake, plus an OpenAI-compatible POST /v1/chat/completions that streams chat
+    completion chunks in OpenAI's exact SSE format: a role chunk, one chunk per text piece, one
+    per tool-call fragment, a finish chunk, a usage chunk (only when the request asked for it
+    with stream_options.include_usage, as OpenAI does), then `data: [DONE]`.
+
+    `answer_next` scripts an error status before streaming. Mid-stream misbehaviour counts the
+    events sent before it (the role chunk is event 0)."""
+
+    chat_chunks: list[str] = field(default_factory=lambda: list(CHAT_CHUNKS))
+    chat_tool_calls: list[dict[str, Any]] = field(default_factory=list)  # delta fragments
+    chat_usage: dict[str, int] | None = field(default_factory=lambda: dict(CHAT_USAGE))
+    chat_error_after: int | None = None  # send a `{"error": …}` event after this many events
+    chat_drop_after: int | None = None  # close the connection after this many events
+    chat_delay_s: float = 0.0  # before each event
+    chat_disconnects: int = 0  # streams that the client left before their end
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        app = self._server.config.app
+        assert isinstance(app, Starlette)
+        route = Route("/v1/chat/completions", self._wrap(self._chat), methods=["POST"])
+        app.router.routes.append(route)
+
+    def __enter__(self) -> FakeChatUpstream:
+        super().__enter__()
+        return self
+
+    def wait_for_disconnect(self, timeout_s: float = 5.0) -> None:
+        """Block until a client has left a stream before its end (a thread's wait)."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: self.chat_disconnects >= 1, timeout_s):
+                raise TimeoutError(f"no client left a stream within {timeout_s} s")
+
+    def _left(self) -> None:
+        with self._lock:
+            self.chat_disconnects += 1
+            self._lock.notify_all()
+
+    def _chat_events(self, request: dict[str, Any]) -> list[str]:
+        include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+
+        def chunk(choices: list[dict[str, Any]], usage: Any = None) -> str:
+            body: dict[str, Any] = {
+                "id": "chatcmpl-fake1",
+                "object": "chat.completion.chunk",
+                "created": 1700000000,
+                "model": request.get("model"),
+                "system_fingerprint": "fp_fake",
+                "choices": choices,
+            }
+            if include_usage:  # OpenAI then sends "usage": null on every other chunk
+                body["usage"] = usage
+            return f"data: {json.dumps(body)}\n\n"
+
+        def choice(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+            return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+
+        events = [chunk([choice({"role": "assistant", "content": "", "refusal": None})])]
+        events += [chunk([choice({"content": text})]) for text in self.chat_chunks]
+        events += [chunk([choice({"tool_calls": [f]})]) for f in self.chat_tool_calls]
+        finish_reason = "tool_calls" if self.chat_tool_calls else "stop"
+        events.append(chunk([choice({}, finish_reason)]))
+        if include_usage and self.chat_usage is not None:
+            events.append(chunk([], self.chat_usage))
+        events.append("data: [DONE]\n\n")
+        return events
+
+    async def _chat(self, request: Request) -> Response:
+        events = self._chat_events(await request.json())
+        error = {"error": {"message": ERROR_TEXT, "type": "server_error", "code": None}}
+        finished = False
+
+        async def stream() -> Any:
+            nonlocal finished
+            for sent, event in enumerate(events):
+                if self.chat_delay_s:
+                    await asyncio.sleep(self.chat_delay_s)
+                if sent == self.chat_error_after:
+                    yield f"data: {json.dumps(error)}\n\n"
+                    break
+                if sent == self.chat_drop_after:
+                    raise _Dropped(f"dropping the connection after {sent} events")
+                yield event
+            finished = True
+
+        return _WatchedStream(stream(), lambda: finished, self._left)

@@ -10,8 +10,9 @@ import pytest
 from rivya.billing import holds
 from rivya.billing.wallet import Balance, get_balance, grant, ledger_totals
 from rivya.errors import InsufficientCredits, InvalidRequest
+from rivya.settings import Settings
 from rivya.store.db import Database
-from tests.conftest import make_tenant
+from tests.conftest import FrozenClock, make_tenant
 
 
 async def wallet_of(db: Database, account_id: str) -> Balance:
@@ -138,3 +139,22 @@ async def test_settlement_rolls_back_with_its_transaction(database: Database) ->
     async with database.write() as conn:
         assert (await holds.release(conn, hold.id)).applied
     assert await wallet_of(database, t.account_id) == Balance(balance=50, reserved=0)
+
+
+async def test_abandoned_chat_reservations_are_released(
+    database: Database, frozen_clock: FrozenClock, settings: Settings
+) -> None:
+    """A server that died mid-turn left a pending hold: maintenance gives it back, once an hour
+    has passed, and leaves recent ones (turns still running) alone."""
+    from rivya.chat.turns import ABANDONED_AFTER_S, release_abandoned
+    from rivya.runtime import Runtime
+
+    t = await make_tenant(database, credits=100)
+    async with database.write() as conn:
+        await holds.reserve(conn, t.account_id, 30, reference="chatcmpl-dead")
+        await holds.reserve(conn, t.account_id, 5, reference="task_other")
+    runtime = Runtime.build(settings, db=database)
+    assert await release_abandoned(runtime) == 0
+    frozen_clock.advance(ABANDONED_AFTER_S + 1)
+    assert await release_abandoned(runtime) == 1
+    assert await wallet_of(database, t.account_id) == Balance(balance=100, reserved=5)

@@ -138,3 +138,16 @@ async def _settle_wallet(conn: AsyncConnection, hold: Hold, *, balance_delta: in
             reserved=wallets.c.reserved - hold.amount,
         )
     )
+
+
+async def stale(conn: AsyncConnection, reference_prefix: str, created_before: int) -> list[str]:
+    """Pending holds for references with this prefix made before the given time: work whose
+    process died before settling it."""
+    rows = await conn.execute(
+        select(holds.c.id).where(
+            holds.c.status == PENDING,
+            holds.c.reference.startswith(reference_prefix),
+            holds.c.created_at < created_before,
+        )
+    )
+    return list(rows.scalars())

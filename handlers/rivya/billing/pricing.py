@@ -17,3 +17,13 @@ def generation_price(model: CatalogModel, given: dict[str, Any]) -> int:
     else:
         raise ValueError(f"{model.id} is not a generation model")
     return model.pricing.output * max(units, 1)
+
+
+def chat_cost(model: CatalogModel, prompt_tokens: int, completion_tokens: int) -> int:
+    """Credits for a chat turn: prompt and completion tokens at the model's prices per thousand,
+    rounded up once for the turn."""
+    pricing = model.pricing
+    if pricing.unit != "1k_tokens":
+        raise ValueError(f"{model.id} is not a chat model")
+    milli = prompt_tokens * (pricing.input or 0) + completion_tokens * pricing.output
+    return math.ceil(milli / 1000)

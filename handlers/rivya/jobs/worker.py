@@ -155,10 +155,15 @@ class Worker:
             log.info("handed back job %s", lease.job.id)
 
     async def _maintain(self) -> None:
+        from rivya.chat.turns import release_abandoned
+
         try:
             async with self.runtime.db.write() as conn:
                 purged = await idempotency.purge_expired(conn)
             if purged:
                 log.info("purged %d expired idempotency keys", purged)
+            released = await release_abandoned(self.runtime)
+            if released:
+                log.warning("released %d reservations of chat turns that never settled", released)
         except Exception:
             log.exception("maintenance failed")

@@ -29,6 +29,7 @@ STATUS_OF: dict[type[errors.RivyaError], int] = {
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMediaType: 415,
+    errors.ModelUnavailable: 502,
     errors.RivyaError: 422,  # InvalidRequest, FileRejected and any other refusal of input
 }
 

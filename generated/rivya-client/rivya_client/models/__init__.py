@@ -1,5 +1,34 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .chat_assistant_message import ChatAssistantMessage
+from .chat_assistant_message_role import ChatAssistantMessageRole
+from .chat_completion import ChatCompletion
+from .chat_completion_choices_item import ChatCompletionChoicesItem
+from .chat_completion_choices_item_finish_reason import ChatCompletionChoicesItemFinishReason
+from .chat_completion_choices_item_logprobs_type_0 import ChatCompletionChoicesItemLogprobsType0
+from .chat_completion_object import ChatCompletionObject
+from .chat_completion_request import ChatCompletionRequest
+from .chat_completion_request_response_format_type_0 import ChatCompletionRequestResponseFormatType0
+from .chat_completion_request_stream_options_type_0 import ChatCompletionRequestStreamOptionsType0
+from .chat_completion_request_tool_choice_type_1 import ChatCompletionRequestToolChoiceType1
+from .chat_completion_request_tools_item import ChatCompletionRequestToolsItem
+from .chat_content_part import ChatContentPart
+from .chat_content_part_image_url import ChatContentPartImageUrl
+from .chat_content_part_image_url_detail import ChatContentPartImageUrlDetail
+from .chat_content_part_type import ChatContentPartType
+from .chat_message_input import ChatMessageInput
+from .chat_message_input_role import ChatMessageInputRole
+from .chat_session import ChatSession
+from .chat_session_detail import ChatSessionDetail
+from .chat_session_list import ChatSessionList
+from .chat_session_list_object import ChatSessionListObject
+from .chat_session_message import ChatSessionMessage
+from .chat_session_message_role import ChatSessionMessageRole
+from .chat_session_object import ChatSessionObject
+from .chat_tool_call import ChatToolCall
+from .chat_tool_call_function import ChatToolCallFunction
+from .chat_tool_call_type import ChatToolCallType
+from .chat_usage import ChatUsage
 from .credits_ import Credits
 from .credits_object import CreditsObject
 from .deleted_file import DeletedFile
@@ -36,6 +65,35 @@ from .pricing_unit import PricingUnit
 from .problem import Problem
 
 __all__ = (
+    "ChatAssistantMessage",
+    "ChatAssistantMessageRole",
+    "ChatCompletion",
+    "ChatCompletionChoicesItem",
+    "ChatCompletionChoicesItemFinishReason",
+    "ChatCompletionChoicesItemLogprobsType0",
+    "ChatCompletionObject",
+    "ChatCompletionRequest",
+    "ChatCompletionRequestResponseFormatType0",
+    "ChatCompletionRequestStreamOptionsType0",
+    "ChatCompletionRequestToolChoiceType1",
+    "ChatCompletionRequestToolsItem",
+    "ChatContentPart",
+    "ChatContentPartImageUrl",
+    "ChatContentPartImageUrlDetail",
+    "ChatContentPartType",
+    "ChatMessageInput",
+    "ChatMessageInputRole",
+    "ChatSession",
+    "ChatSessionDetail",
+    "ChatSessionList",
+    "ChatSessionListObject",
+    "ChatSessionMessage",
+    "ChatSessionMessageRole",
+    "ChatSessionObject",
+    "ChatToolCall",
+    "ChatToolCallFunction",
+    "ChatToolCallType",
+    "ChatUsage",
     "Credits",
     "CreditsObject",
     "DeletedFile",

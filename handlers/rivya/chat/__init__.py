@@ -1,0 +1,1 @@
+"""Chat: OpenAI-compatible turns, server-side sessions, token-metered credits."""
