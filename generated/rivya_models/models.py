@@ -419,8 +419,8 @@ class ChatToolCall(BaseModel):
     function: Function
 
 
-class Stop(RootModel[list[str] | None]):
-    root: Annotated[list[str] | None, Field(max_length=4)] = None
+class Stop(RootModel[list[str]]):
+    root: Annotated[list[str], Field(max_length=4)]
 
 
 class StreamOptions(BaseModel):

@@ -340,3 +340,29 @@ async def test_tool_calls_are_kept_in_the_session(
     call = detail["messages"][-1]["tool_calls"][0]
     assert call["function"]["name"] == "lookup"
     assert json.loads(call["function"]["arguments"]) == {"text": "[tool] find foxes"}
+
+
+async def test_nulls_the_openai_sdk_may_send_are_accepted(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """History with an assistant tool call has `content: null`; `stop` and `tool_choice` may be
+    null too."""
+    body = {
+        "model": CHAT,
+        "stop": None,
+        "tool_choice": None,
+        "messages": [
+            {"role": "user", "content": "weather?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        ],
+    }
+    response = await client.post("/chat/completions", json=body, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "Turn 1. The tool said: sunny"

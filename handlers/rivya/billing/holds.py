@@ -14,7 +14,7 @@ release finds the hold already resolved and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -89,7 +89,6 @@ async def capture(conn: AsyncConnection, hold_id: str, amount: int | None = None
         raise InvalidRequest(f"A capture is 0 to {hold.amount} credits of hold {hold_id}.")
     if not await _resolve(conn, hold_id, CAPTURED, charged):
         return Settlement(await get_hold(conn, hold_id), applied=False)
-    await _settle_wallet(conn, hold, balance_delta=-charged)
     await record(
         conn,
         hold.account_id,
@@ -98,7 +97,8 @@ async def capture(conn: AsyncConnection, hold_id: str, amount: int | None = None
         reserved_delta=-hold.amount,
         hold_id=hold_id,
     )
-    return Settlement(await get_hold(conn, hold_id), applied=True)
+    await _settle_wallet(conn, hold, balance_delta=-charged)
+    return Settlement(replace(hold, status=CAPTURED, captured=charged), applied=True)
 
 
 async def release(conn: AsyncConnection, hold_id: str) -> Settlement:
@@ -106,9 +106,9 @@ async def release(conn: AsyncConnection, hold_id: str) -> Settlement:
     hold = await get_hold(conn, hold_id)
     if not await _resolve(conn, hold_id, RELEASED, None):
         return Settlement(await get_hold(conn, hold_id), applied=False)
-    await _settle_wallet(conn, hold, balance_delta=0)
     await record(conn, hold.account_id, "release", reserved_delta=-hold.amount, hold_id=hold_id)
-    return Settlement(await get_hold(conn, hold_id), applied=True)
+    await _settle_wallet(conn, hold, balance_delta=0)
+    return Settlement(replace(hold, status=RELEASED), applied=True)
 
 
 async def get_hold(conn: AsyncConnection, hold_id: str) -> Hold:
@@ -130,6 +130,8 @@ async def _resolve(conn: AsyncConnection, hold_id: str, status: str, captured: i
 
 
 async def _settle_wallet(conn: AsyncConnection, hold: Hold, *, balance_delta: int) -> None:
+    # Callers make this the last statement of their settlement: the wallet row is the one every
+    # request of the account writes, so its row lock should be held for as little as possible.
     await conn.execute(
         update(wallets)
         .where(wallets.c.account_id == hold.account_id)

@@ -226,13 +226,17 @@ async def finish(
     if ended.rowcount != 1:
         return False
     task = await get_task(conn, None, task_id)
+    await queue.finish_ref(conn, JOB_KIND, task_id)
+    # The event shows the settlement made below; settling comes last, so that the account's
+    # wallet row stays locked only until this transaction commits.
+    settled = (holds.CAPTURED, task.price) if status == SUCCEEDED else (holds.RELEASED, None)
+    payload = (await render_many(conn, [task], holds_override={task.hold_id or "": settled}))[0]
+    await emit(conn, task.account_id, f"generation.{status}", task_id, payload)
     if task.hold_id is not None:
         if status == SUCCEEDED:
             await holds.capture(conn, task.hold_id)
         else:
             await holds.release(conn, task.hold_id)
-    await queue.finish_ref(conn, JOB_KIND, task_id)
-    await emit(conn, task.account_id, f"generation.{status}", task_id, await render(conn, task))
     return True
 
 
@@ -241,18 +245,24 @@ async def render(conn: AsyncConnection, task: Task) -> dict[str, Any]:
     return (await render_many(conn, [task]))[0]
 
 
-async def render_many(conn: AsyncConnection, found: list[Task]) -> list[dict[str, Any]]:
-    """Tasks as the API shows them, with their outputs and credits (two queries in all)."""
+async def render_many(
+    conn: AsyncConnection,
+    found: list[Task],
+    *,
+    holds_override: dict[str, tuple[str, int | None]] | None = None,
+) -> list[dict[str, Any]]:
+    """Tasks as the API shows them, with their outputs and credits (two queries in all).
+    `holds_override` gives the settlement of holds about to be settled."""
     outputs = await task_outputs(conn, [t.id for t in found if t.status == SUCCEEDED])
-    hold_ids = [t.hold_id for t in found if t.hold_id]
-    captured: dict[str, tuple[str, int | None]] = {}
+    captured: dict[str, tuple[str, int | None]] = dict(holds_override or {})
+    hold_ids = [t.hold_id for t in found if t.hold_id and t.hold_id not in captured]
     if hold_ids:
         rows = await conn.execute(
             select(holds_table.c.id, holds_table.c.status, holds_table.c.captured).where(
                 holds_table.c.id.in_(hold_ids)
             )
         )
-        captured = {r.id: (r.status, r.captured) for r in rows}
+        captured.update({r.id: (r.status, r.captured) for r in rows})
     return [_public(t, outputs.get(t.id, []), captured.get(t.hold_id or "")) for t in found]
 
 
