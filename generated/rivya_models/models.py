@@ -525,6 +525,186 @@ class ChatSessionList(BaseModel):
     has_more: bool
 
 
+class EventType(StrEnum):
+    """
+    What happened.
+    """
+
+    generation_succeeded = "generation.succeeded"
+    generation_failed = "generation.failed"
+    generation_canceled = "generation.canceled"
+
+
+class WebhookEndpointCreate(BaseModel):
+    """
+    An endpoint to subscribe.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    url: Annotated[
+        str,
+        Field(
+            examples=["https://example.com/rivya/webhooks"],
+            max_length=2048,
+            min_length=1,
+        ),
+    ]
+    """
+    An https URL on a public address.
+    """
+    events: Annotated[list[EventType], Field(min_length=1)]
+    description: Annotated[str | None, Field(max_length=500)] = None
+
+
+class WebhookEndpointUpdate(BaseModel):
+    """
+    The fields to change.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    url: Annotated[str | None, Field(max_length=2048, min_length=1)] = None
+    events: Annotated[list[EventType] | None, Field(min_length=1)] = None
+    enabled: bool | None = None
+    description: Annotated[str | None, Field(max_length=500)] = None
+
+
+class WebhookSecretRotation(BaseModel):
+    """
+    How long the old secret keeps signing.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    grace_seconds: Annotated[int | None, Field(ge=0, le=604800)] = 86400
+
+
+class WebhookEndpoint(BaseModel):
+    """
+    A subscribed URL. `secret` appears only when it was just made.
+    """
+
+    id: Annotated[str, Field(examples=["whep_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    object: Literal["webhook_endpoint"]
+    url: str
+    description: str | None = None
+    events: list[EventType]
+    enabled: bool
+    disabled_reason: str | None = None
+    """
+    `gone` (the endpoint answered 410), `failing` (5 days of failures) or `manual`.
+    """
+    failing_since: int | None = None
+    previous_secret_expires_at: int | None = None
+    secret: str | None = None
+    """
+    The signing secret, `whsec_…`; only in the create and rotate answers.
+    """
+    created_at: int
+    updated_at: int
+
+
+class WebhookEndpointList(BaseModel):
+    """
+    A page of endpoints.
+    """
+
+    object: Literal["list"]
+    data: list[WebhookEndpoint]
+    has_more: bool
+
+
+class DeletedWebhookEndpoint(BaseModel):
+    """
+    The answer to a deletion.
+    """
+
+    id: str
+    object: Literal["webhook_endpoint"]
+    deleted: bool
+
+
+class WebhookAttempt(BaseModel):
+    """
+    One try at delivering.
+    """
+
+    attempted_at: int
+    status_code: int
+    error: str
+    """
+    The network error, when there was no HTTP answer.
+    """
+    duration_ms: int
+    next_retry_at: int
+
+
+class Status(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class WebhookDelivery(BaseModel):
+    """
+    An event's delivery to one endpoint.
+    """
+
+    id: str
+    """
+    Also the `webhook-id` header of its requests.
+    """
+    object: Literal["webhook_delivery"]
+    endpoint_id: str
+    status: Status
+    next_attempt_at: int | None = None
+    created_at: int
+    attempts: list[WebhookAttempt]
+
+
+class Event(BaseModel):
+    """
+    Something that happened, as webhooks deliver it (`id`, `type`, `created_at`, `data`),
+    with its deliveries.
+
+    """
+
+    id: Annotated[str, Field(examples=["evt_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb"])]
+    object: Literal["event"]
+    type: EventType
+    created_at: int
+    data: dict[str, Any]
+    """
+    For generation events, the Generation as GET /generations/{taskId} shows it.
+    """
+    deliveries: list[WebhookDelivery]
+
+
+class EventList(BaseModel):
+    """
+    A page of events.
+    """
+
+    object: Literal["list"]
+    data: list[Event]
+    has_more: bool
+
+
+class EventResend(BaseModel):
+    """
+    Where to send the event again.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    endpoint_id: Annotated[str | None, Field(pattern="^whep_[0-9A-Za-z]{1,59}$")] = None
+
+
 class OpenAPIDocument(BaseModel):
     """
     An OpenAPI 3.0 document.

@@ -114,10 +114,14 @@ class Runtime:
         from rivya.generation.runner import GenerationRunner
         from rivya.generation.tasks import JOB_KIND
         from rivya.jobs.worker import Worker
+        from rivya.webhooks import deliveries
 
         await Worker(
             self,
-            {JOB_KIND: GenerationRunner(self)},
+            {
+                JOB_KIND: GenerationRunner(self),
+                deliveries.JOB_KIND: deliveries.WebhookDeliverer(self),
+            },
             concurrency=concurrency or self.settings.worker_concurrency,
             lease_s=self.settings.lease_seconds,
             drain_s=self.settings.worker_drain_seconds,

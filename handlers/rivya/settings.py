@@ -41,6 +41,24 @@ class Settings(BaseSettings):
         description="While a streamed chat turn waits for the model, a keep-alive comment "
         "goes out this often.",
     )
+    webhook_allow_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts, addresses or CIDRs that webhook URLs may point at "
+        "although they are not public (development receivers); http is allowed for them.",
+    )
+    webhook_retry_schedule: tuple[float, ...] = Field(
+        default=(5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400),
+        description="Seconds before each retry of a failed webhook delivery, after the first, "
+        "immediate attempt (jitter is added).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="How long one webhook delivery attempt may take."
+    )
+    webhook_failing_disable_seconds: int = Field(
+        default=5 * 24 * 3600,
+        gt=0,
+        description="An endpoint whose every attempt has failed for this long is disabled.",
+    )
     worker_concurrency: int = Field(
         default=8, ge=1, description="Tasks one worker process runs at once."
     )

@@ -27,6 +27,7 @@ from rivya.ids import new_id
 from rivya.jobs import queue
 from rivya.store.tables import holds as holds_table
 from rivya.store.tables import tasks
+from rivya.webhooks.deliveries import fan_out
 
 JOB_KIND = "generation"
 QUEUED, RUNNING = "queued", "running"
@@ -231,7 +232,9 @@ async def finish(
     # wallet row stays locked only until this transaction commits.
     settled = (holds.CAPTURED, task.price) if status == SUCCEEDED else (holds.RELEASED, None)
     payload = (await render_many(conn, [task], holds_override={task.hold_id or "": settled}))[0]
-    await emit(conn, task.account_id, f"generation.{status}", task_id, payload)
+    event_type = f"generation.{status}"
+    event_id = await emit(conn, task.account_id, event_type, task_id, payload)
+    await fan_out(conn, event_id, task.account_id, event_type)
     if task.hold_id is not None:
         if status == SUCCEEDED:
             await holds.capture(conn, task.hold_id)

@@ -136,3 +136,26 @@ async def hand_back(conn: AsyncConnection, job_id: int, owner: str, error: str |
             last_error=error,
         )
     )
+
+
+async def reschedule(
+    conn: AsyncConnection, job_id: int, owner: str, delay_ms: int, error: str | None
+) -> bool:
+    """Put a running job of this worker back in the queue, due in `delay_ms` (a retry on the
+    domain's own schedule, such as a webhook's). The claim's attempt is given back, as the domain
+    row counts the tries itself: a job's attempts then count only claims that ended without an
+    outcome (a worker that died), which is what max_attempts bounds. False when the lease was
+    lost (another worker has the job)."""
+    result = await conn.execute(
+        update(jobs)
+        .where(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.status == RUNNING)
+        .values(
+            status=QUEUED,
+            attempts=jobs.c.attempts - 1,
+            lease_owner=None,
+            lease_expires_at=None,
+            run_at=now_ms() + delay_ms,
+            last_error=error,
+        )
+    )
+    return result.rowcount == 1

@@ -33,6 +33,15 @@ from .credits_ import Credits
 from .credits_object import CreditsObject
 from .deleted_file import DeletedFile
 from .deleted_file_object import DeletedFileObject
+from .deleted_webhook_endpoint import DeletedWebhookEndpoint
+from .deleted_webhook_endpoint_object import DeletedWebhookEndpointObject
+from .event import Event
+from .event_data import EventData
+from .event_list import EventList
+from .event_list_object import EventListObject
+from .event_object import EventObject
+from .event_resend import EventResend
+from .event_type import EventType
 from .file import File
 from .file_list import FileList
 from .file_list_object import FileListObject
@@ -63,6 +72,17 @@ from .open_api_document_paths import OpenAPIDocumentPaths
 from .pricing import Pricing
 from .pricing_unit import PricingUnit
 from .problem import Problem
+from .webhook_attempt import WebhookAttempt
+from .webhook_delivery import WebhookDelivery
+from .webhook_delivery_object import WebhookDeliveryObject
+from .webhook_delivery_status import WebhookDeliveryStatus
+from .webhook_endpoint import WebhookEndpoint
+from .webhook_endpoint_create import WebhookEndpointCreate
+from .webhook_endpoint_list import WebhookEndpointList
+from .webhook_endpoint_list_object import WebhookEndpointListObject
+from .webhook_endpoint_object import WebhookEndpointObject
+from .webhook_endpoint_update import WebhookEndpointUpdate
+from .webhook_secret_rotation import WebhookSecretRotation
 
 __all__ = (
     "ChatAssistantMessage",
@@ -98,6 +118,15 @@ __all__ = (
     "CreditsObject",
     "DeletedFile",
     "DeletedFileObject",
+    "DeletedWebhookEndpoint",
+    "DeletedWebhookEndpointObject",
+    "Event",
+    "EventData",
+    "EventList",
+    "EventListObject",
+    "EventObject",
+    "EventResend",
+    "EventType",
     "File",
     "FileList",
     "FileListObject",
@@ -128,4 +157,15 @@ __all__ = (
     "Pricing",
     "PricingUnit",
     "Problem",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDeliveryObject",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookEndpointCreate",
+    "WebhookEndpointList",
+    "WebhookEndpointListObject",
+    "WebhookEndpointObject",
+    "WebhookEndpointUpdate",
+    "WebhookSecretRotation",
 )

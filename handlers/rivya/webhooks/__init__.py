@@ -1,0 +1,1 @@
+"""Webhooks: endpoints that developers subscribe, and signed deliveries of events to them."""
