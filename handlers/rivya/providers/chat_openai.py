@@ -15,7 +15,6 @@ client already.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import httpx
 
 from rivya.providers.base import ProviderError
 from rivya.providers.chat_base import ChatDelta, ChatRequest, Usage
-from rivya.providers.http import Upstream, _retry_after, rejected, required_str, unavailable
+from rivya.providers.http import Upstream, required_str
 from rivya.providers.tokens import count_tokens, estimate_prompt_tokens
 
 PATH = "/v1/chat/completions"
@@ -145,17 +144,6 @@ class _Answer:
         return ChatDelta(finish_reason=reason, usage=usage)
 
 
-async def _attempt(client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
-    """One POST: a 2xx response with its body still unread, or any other one read and closed."""
-    response = await client.send(client.build_request("POST", PATH, json=body), stream=True)
-    if not response.is_success:
-        try:
-            await response.aread()  # the error body, for the log
-        finally:
-            await response.aclose()
-    return response
-
-
 class OpenAIChatProvider:
     """Chat turns from an OpenAI-compatible upstream."""
 
@@ -178,27 +166,9 @@ class OpenAIChatProvider:
         return body
 
     async def _open(self, body: dict[str, Any]) -> httpx.Response:
-        """The upstream's response, once its status says the answer has begun. Retries as
-        `Upstream.send` does, which cannot serve here: it reads whole bodies, and would hold
-        the answer back until its end."""
-        client, policy = self._upstream.client, self._upstream.policy
-        attempts = 1 + policy.max_retries
-        for attempt in range(attempts):
-            try:
-                response = await _attempt(client, body)
-            except httpx.TransportError as exc:  # timeouts, refused or dropped connections
-                where, failure, retry_after = exc.request.url, f"{type(exc).__name__}: {exc}", None
-            else:
-                if response.is_success:
-                    return response
-                where = response.request.url
-                failure = f"HTTP {response.status_code}: {response.text[:_EXCERPT]!r}"
-                if response.status_code != 429 and response.status_code < 500:
-                    raise rejected(f"POST {where} was refused, {failure}")
-                retry_after = _retry_after(response)
-            if attempt + 1 < attempts:
-                await asyncio.sleep(policy.delay(attempt, retry_after))
-        raise unavailable(f"POST {where} failed {attempts} times, last {failure}")
+        """The upstream's response, once its status says the answer has begun (retried until
+        then, never after), with the answer still to be read."""
+        return await self._upstream.send("POST", PATH, json=body, stream=True)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatDelta]:
         """Stream the turn from the upstream; raises ProviderError on failure. Cancelling the

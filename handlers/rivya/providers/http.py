@@ -192,21 +192,30 @@ class Upstream:
         json: Any = None,
         timeout_s: float | None = None,
         retry: bool = True,
+        stream: bool = False,
     ) -> httpx.Response:
         """Send a request and return its 2xx response. Timeouts, connection errors, 5xx and 429
         are retried (waiting as Retry-After asks, capped) up to `max_retries` times, then raise
         a retryable ProviderError; any other answer raises a non-retryable one at once. A
         relative `url` is joined to the base URL; `timeout_s` replaces the client's timeout;
-        `retry=False` makes one attempt only."""
+        `retry=False` makes one attempt only. With `stream=True` the 2xx response comes back
+        with its body unread (the caller reads it as it arrives, then closes it); nothing is
+        retried once a 2xx has come."""
         attempts = 1 + (self.policy.max_retries if retry else 0)
         for attempt in range(attempts):
             try:
-                response = await self.client.request(
+                request = self.client.build_request(
                     method,
                     url,
                     json=json,
                     timeout=httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s,
                 )
+                response = await self.client.send(request, stream=stream)
+                if stream and not response.is_success:
+                    try:
+                        await response.aread()  # the error body, for the log
+                    finally:
+                        await response.aclose()
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 # A URL the upstream handed us that no retry can fetch.
                 raise unusable(f"{method} {url}: {exc}") from exc
