@@ -71,6 +71,7 @@ class Call:
     path: str
     headers: dict[str, str]
     body: bytes
+    client_port: int | None = None  # the caller's side of the connection
 
     def json(self) -> Any:
         """The body as JSON."""
@@ -196,7 +197,8 @@ class FakeUpstream:
             body = await request.body()
             path = request.url.path
             with self._lock:
-                self.calls.append(Call(request.method, path, dict(request.headers), body))
+                port = request.client.port if request.client else None
+                self.calls.append(Call(request.method, path, dict(request.headers), body, port))
                 self._lock.notify_all()
                 script = next((s for s in self._scripts if s.path in (None, path)), None)
                 if script is not None:

@@ -290,3 +290,14 @@ async def test_leaving_the_iteration_closes_the_upstream_connection(
                 break
         await asyncio.to_thread(upstream.wait_for_disconnect)
     assert upstream.chat_disconnects == 1
+
+
+async def test_connections_to_the_upstream_are_reused(upstream: FakeChatUpstream) -> None:
+    """A turn reads the upstream's answer to its end, so the next turn reuses the connection
+    (no new TCP and TLS handshake per turn)."""
+    chat = provider(upstream)
+    async with aclosing(chat):
+        for _ in range(3):
+            assert [d async for d in chat.stream(request())]
+    ports = {call.client_port for call in upstream.calls}
+    assert len(upstream.calls) == 3 and len(ports) == 1

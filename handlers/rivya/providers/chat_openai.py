@@ -175,17 +175,23 @@ class OpenAIChatProvider:
         iteration closes the upstream connection, which stops the upstream's generation."""
         response = await self._open(self._body(request))
         answer = _Answer(where=str(response.request.url))
+        done = False
         try:
             async for line in response.aiter_lines():
                 # Compatible servers put each chunk on one `data:` line; comments (keep-alives)
-                # and the other SSE fields say nothing we use.
+                # and the other SSE fields say nothing we use. After [DONE] the body is read to
+                # its end all the same: a response closed unread cannot go back to the pool,
+                # and every turn would pay for a new connection (and TLS handshake).
+                if done:
+                    continue
                 if line.startswith("error:"):  # llama.cpp's server reports failures so
                     raise broken_stream(f"POST {answer.where}: {line[:_EXCERPT]!r}")
                 if not line.startswith("data:"):
                     continue
                 data = line.removeprefix("data:").strip()
                 if data == "[DONE]":
-                    break
+                    done = True
+                    continue
                 delta = answer.take(data)
                 if delta is not None:
                     yield delta
