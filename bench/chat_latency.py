@@ -507,7 +507,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         argv += [str(upstream_port), "--tokens", str(args.tokens)]
         argv += ["--token-delay-ms", str(args.token_delay_ms)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("RIVYA_")}
-        rivya_env = {**env, "RIVYA_DATA_DIR": str(workdir / "data"), "RIVYA_CATALOG": str(catalog)}
+        rivya_env = {
+            **env,
+            "RIVYA_DATA_DIR": str(workdir / "data"),
+            "RIVYA_CATALOG": str(catalog),
+            "RIVYA_RATE_LIMIT": "",  # the bench measures latency, not the limiter
+        }
         rivya_argv = [sys.executable, "-m", "rivya.cli", "serve", "--dev", "--host", HOST]
         rivya_argv += ["--port", str(rivya_port)]
         with (

@@ -159,6 +159,7 @@ class Target:
         """This process's environment without RIVYA_*, plus the target's settings."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("RIVYA_")}
         env["RIVYA_DATA_DIR"] = str(self.data_dir)
+        env["RIVYA_RATE_LIMIT"] = ""  # one account sends everything: no request limit
         env["RIVYA_DATABASE_URL"] = self.url
         env["RIVYA_CATALOG"] = str(self.catalog)
         return env

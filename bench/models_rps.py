@@ -410,6 +410,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("RIVYA_")}
         env["RIVYA_DATA_DIR"] = str(workdir / "data")
+        env["RIVYA_RATE_LIMIT"] = ""  # one key sends everything: no request limit
         argv = [sys.executable, "-m", "rivya.cli", "serve", "--dev", "--host", HOST]
         with serving("rivya", [*argv, "--port", str(port)], env, port, workdir) as server:
             key = wait_for(server, lambda: read_dev_key(server.stdout), "API key line")

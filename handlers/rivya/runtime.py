@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from rivya.auth.cache import KeyCache
+from rivya.auth.rate_limits import RateLimiter
 from rivya.catalog.catalog import Catalog, CatalogModel
 from rivya.files.storage import Storage, storage_from_settings
 from rivya.providers.base import Provider
@@ -37,6 +38,7 @@ class Runtime:
     storage: Storage
     spec_json: bytes = field(repr=False)
     key_cache: KeyCache = field(repr=False)
+    rate_limiter: RateLimiter = field(repr=False)
     allow_index: AllowIndex = field(repr=False)
     jobs_added: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _providers: dict[str, Provider] = field(default_factory=dict, repr=False)
@@ -60,6 +62,7 @@ class Runtime:
             storage=storage_from_settings(settings.data_dir, settings.storage_url),
             spec_json=json.dumps(spec, separators=(",", ":")).encode("utf-8"),
             key_cache=KeyCache(poll=settings.auth_cache_poll),
+            rate_limiter=RateLimiter(settings),
             allow_index=AllowIndex(spec, spec["servers"][0]["url"]),
         )
 

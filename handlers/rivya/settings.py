@@ -80,6 +80,16 @@ class Settings(BaseSettings):
         description="Seconds between checks for revoked or rotated keys; a revocation takes "
         "effect within this time in every server process. 0 turns the key cache off.",
     )
+    rate_limit: str = Field(
+        default="600/minute",
+        description="Requests per account, in the `limits` notation (e.g. 600/minute or "
+        "50/second;2000/hour for the first only); empty turns limits off.",
+    )
+    rate_limit_storage: str = Field(
+        default="async+memory://",
+        description="Where request counts live: async+memory:// (one server) or "
+        "async+redis://host:6379 (shared by every server).",
+    )
     key_touch_interval: int = Field(
         default=60,
         ge=0,

@@ -12,7 +12,7 @@ from rivya.clock import now
 from rivya.errors import AuthenticationFailed
 from rivya.runtime import Runtime
 from rivya.web.problems import ApiProblem
-from rivya.web.request_context import SCOPE_KEY
+from rivya.web.request_context import HEADERS_KEY, SCOPE_KEY
 
 
 async def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any]:
@@ -32,6 +32,17 @@ async def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any]:
             raise expired_key()
     except AuthenticationFailed as exc:
         raise ApiProblem(401, exc.code, exc.message) from None
+    standing = await runtime.rate_limiter.hit(principal.account_id)
+    if standing is not None:
+        if not standing.allowed:
+            raise ApiProblem(
+                429,
+                "rate_limited",
+                f"This account's limit of {runtime.settings.rate_limit} requests is reached; "
+                f"retry in {standing.headers()['Retry-After']} s.",
+                headers=standing.headers(),
+            )
+        request.scope[HEADERS_KEY].extend(standing.headers().items())
     interval = runtime.settings.key_touch_interval
     if principal.last_used_at is None or principal.last_used_at <= now() - interval:
         async with runtime.db.write() as conn:

@@ -67,8 +67,12 @@ class ApiProblem(ProblemException):  # type: ignore[misc]
     """A problem with a stable code, raised where connexion expects a ProblemException (for
     example from a security function)."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(status=status, title=HTTPStatus(status).phrase, detail=detail)
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(
+            status=status, title=HTTPStatus(status).phrase, detail=detail, headers=headers
+        )
         self.code = code
 
 

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from rivya.runtime import Runtime
 
 SCOPE_KEY = "rivya.runtime"
+# Headers that code deeper in the stack adds to the answer (connexion copies the scope between
+# its middlewares, so this is a list shared by reference, not a key set later).
+HEADERS_KEY = "rivya.headers"
 request_id_var: ContextVar[str] = ContextVar("rivya_request_id", default="-")
 access_log = logging.getLogger("rivya.access")
 
@@ -39,6 +42,8 @@ class RequestContextMiddleware:
         request_id = new_id("req")
         token = request_id_var.set(request_id)
         scope[SCOPE_KEY] = self.runtime
+        extra: list[tuple[str, str]] = []
+        scope[HEADERS_KEY] = extra
         started = time.perf_counter()
         status = 0
         header = (b"x-request-id", request_id.encode("ascii"))
@@ -47,7 +52,13 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), header]}
+                present = {k.lower() for k, _ in message.get("headers", ())}
+                added = [
+                    (k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in extra
+                    if k.lower().encode("latin-1") not in present
+                ]
+                message = {**message, "headers": [*message.get("headers", ()), *added, header]}
             await send(message)
 
         try:
