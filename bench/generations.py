@@ -73,6 +73,7 @@ from models_rps import (
     BenchError,
     Result,
     Server,
+    Wrk,
     _int_at_least,
     _loop_factory,
     _percentiles_ms,
@@ -102,43 +103,6 @@ LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d [\d:,]+ (WARNING|ERROR|CRITICAL) (\S+) \[[^\]]*\] (.*)$", re.MULTILINE
 )
 LOG_SAMPLES = 3
-WRK_THREADS = 1
-WRK_RESULT = re.compile(r"^WRK_RESULT (\{.*\})$", re.MULTILINE)
-WRK_SCRIPT = """\
--- POSTs one generation per request, counts answers other than 202 and prints the figures as one
--- JSON line.
-wrk.method = "POST"
-wrk.body = [==[@BODY@]==]
-
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  non202 = 0
-end
-
-function response(status, headers, body)
-  if status ~= 202 then
-    non202 = non202 + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local non202_total = 0
-  for _, thread in ipairs(threads) do
-    non202_total = non202_total + thread:get("non202")
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-      .. '"non-202": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    non202_total, e.connect, e.read, e.write, e.timeout))
-end
-"""
 
 # A direct opener: 127.0.0.1 must never go through an HTTP proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -358,47 +322,6 @@ def log_problems(*paths: Path) -> dict[str, Any]:
 # The submit load generators
 
 
-class Wrk:
-    """wrk with a Lua script that POSTs the generation and counts non-202 answers."""
-
-    def __init__(self, path: str, workdir: Path) -> None:
-        self.path = path
-        self.script = workdir / "submit.lua"
-        self.script.write_text(WRK_SCRIPT.replace("@BODY@", BODY))
-        banner = subprocess.run([path, "-v"], capture_output=True, text=True, timeout=10).stdout
-        version = banner.partition(" [")[0] or "wrk"
-        self.name = f"{version} ({WRK_THREADS} thread, Lua POST and status check)"
-
-    def run(self, port: int, authorization: str, connections: int, seconds: int) -> Result:
-        """Load the server for `seconds` over `connections` connections."""
-        argv = [
-            self.path,
-            f"--threads={WRK_THREADS}",
-            f"--connections={connections}",
-            f"--duration={seconds}s",
-            f"--timeout={REQUEST_TIMEOUT:g}s",
-            f"--script={self.script}",
-            f"--header=Authorization: {authorization}",
-            "--header=Content-Type: application/json",
-            f"http://{HOST}:{port}{PATH}",
-        ]
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=seconds + GENERATOR_GRACE, check=False
-        )
-        match = WRK_RESULT.search(done.stdout)
-        if done.returncode != 0 or match is None:
-            raise BenchError(f"wrk failed (status {done.returncode}): {done.stderr or done.stdout}")
-        figures = json.loads(match.group(1))
-        kinds = ("non-202", "connect", "read", "write", "timeout")
-        return Result(
-            requests=figures["requests"],
-            seconds=figures["duration_us"] / 1e6,
-            p50_ms=figures["p50_us"] / 1e3,
-            p99_ms=figures["p99_us"] / 1e3,
-            errors={kind: figures[kind] for kind in kinds if figures[kind]},
-        )
-
-
 class PythonLoad:
     """A Python asyncio load generator, run in a separate process so it has its own core."""
 
@@ -482,7 +405,7 @@ def pick_generator(choice: str, workdir: Path) -> Wrk | PythonLoad:
     if choice == "wrk" and wrk is None:
         raise BenchError("--generator wrk: wrk is not on PATH")
     if wrk is not None and choice != "python":
-        return Wrk(wrk, workdir)
+        return Wrk(wrk, workdir, url_path=PATH, expected=202, body=BODY)
     return PythonLoad()
 
 

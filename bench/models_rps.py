@@ -72,7 +72,7 @@ REQUEST_ERRORS = (
 WRK_THREADS = 1
 WRK_RESULT = re.compile(r"^WRK_RESULT (\{.*\})$", re.MULTILINE)
 WRK_SCRIPT = """\
--- Counts responses whose status is not 200 and prints the figures as one JSON line.
+-- Counts answers whose status is not @EXPECTED@ and prints the figures as one JSON line.
 local threads = {}
 
 function setup(thread)
@@ -80,26 +80,26 @@ function setup(thread)
 end
 
 function init(args)
-  non200 = 0
+  unexpected = 0
 end
 
 function response(status, headers, body)
-  if status ~= 200 then
-    non200 = non200 + 1
+  if status ~= @EXPECTED@ then
+    unexpected = unexpected + 1
   end
 end
 
 function done(summary, latency, requests)
-  local non200_total = 0
+  local unexpected_total = 0
   for _, thread in ipairs(threads) do
-    non200_total = non200_total + thread:get("non200")
+    unexpected_total = unexpected_total + thread:get("unexpected")
   end
   local e = summary.errors
   io.write(string.format(
     'WRK_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-      .. '"non-200": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}\\n',
+      .. '"non-@EXPECTED@": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    non200_total, e.connect, e.read, e.write, e.timeout))
+    unexpected_total, e.connect, e.read, e.write, e.timeout))
 end
 """
 
@@ -233,15 +233,29 @@ def get_models(port: int, authorization: str) -> bytes:
 
 
 class Wrk:
-    """wrk with a Lua script that counts non-200 responses and reports figures as JSON."""
+    """wrk with a Lua script that counts answers other than `expected` and reports figures as
+    JSON; with a JSON `body`, every request POSTs it to `url_path`."""
 
-    def __init__(self, path: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        path: str,
+        workdir: Path,
+        *,
+        url_path: str = PATH,
+        expected: int = 200,
+        body: str | None = None,
+    ) -> None:
         self.path = path
+        self.url_path = url_path
+        self.expected = expected
         self.script = workdir / "status.lua"
-        self.script.write_text(WRK_SCRIPT)
+        post = f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n' if body is not None else ""
+        self.script.write_text(post + WRK_SCRIPT.replace("@EXPECTED@", str(expected)))
+        self.headers = ["--header=Content-Type: application/json"] if body is not None else []
         banner = subprocess.run([path, "-v"], capture_output=True, text=True, timeout=10).stdout
         version = banner.partition(" [")[0] or "wrk"
-        self.name = f"{version} ({WRK_THREADS} thread, Lua status check)"
+        method = "POST and " if body is not None else ""
+        self.name = f"{version} ({WRK_THREADS} thread, Lua {method}status check)"
 
     def run(self, port: int, authorization: str, connections: int, seconds: int) -> Result:
         """Load the server for `seconds` over `connections` connections."""
@@ -253,7 +267,8 @@ class Wrk:
             f"--timeout={REQUEST_TIMEOUT:g}s",
             f"--script={self.script}",
             f"--header=Authorization: {authorization}",
-            f"http://{HOST}:{port}{PATH}",
+            *self.headers,
+            f"http://{HOST}:{port}{self.url_path}",
         ]
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=seconds + GENERATOR_GRACE, check=False
@@ -262,7 +277,7 @@ class Wrk:
         if done.returncode != 0 or match is None:
             raise BenchError(f"wrk failed (status {done.returncode}): {done.stderr or done.stdout}")
         figures = json.loads(match.group(1))
-        kinds = ("non-200", "connect", "read", "write", "timeout")
+        kinds = (f"non-{self.expected}", "connect", "read", "write", "timeout")
         return Result(
             requests=figures["requests"],
             seconds=figures["duration_us"] / 1e6,
