@@ -197,14 +197,13 @@ async def request_cancel(conn: AsyncConnection, account_id: str, task_id: str) -
     return await get_task(conn, account_id, task_id)
 
 
-async def start(conn: AsyncConnection, task_id: str) -> bool:
-    """queued -> running (a retried job finds it running already); False if it has ended."""
+async def start(conn: AsyncConnection, task_id: str) -> None:
+    """queued -> running (a retried job finds it running already and leaves it so)."""
     await conn.execute(
         update(tasks)
         .where(tasks.c.id == task_id, tasks.c.status == QUEUED)
         .values(status=RUNNING, started_at=clock.now())
     )
-    return not (await get_task(conn, None, task_id)).final
 
 
 async def finish(
