@@ -177,39 +177,64 @@ async def tenant(database: Database) -> Tenant:
     return await make_tenant(database)
 
 
-@pytest.fixture
-def live_url(settings: Settings, database: Database) -> Iterator[str]:
+class LiveServer:
     """The app served by uvicorn on a free 127.0.0.1 port, in a thread with its own event loop
     and its own handle on the test database (for real HTTP clients: SDKs, streams, disconnects).
-    Yields the API's base URL."""
-    import socket
-    import threading
-    import time
+    `url` is the API's base URL; `stop()` shuts it down as SIGTERM would (requests still running
+    after `graceful_s` are cancelled, then the lifespan shutdown runs)."""
 
-    import uvicorn
+    def __init__(self, settings: Settings, database: Database, *, graceful_s: float = 2) -> None:
+        import socket
+        import threading
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    url = str(database.engine.url.render_as_string(hide_password=False))
-    server: uvicorn.Server | None = None
+        import uvicorn
 
-    def serve() -> None:
-        nonlocal server
-        runtime = Runtime.build(settings, db=Database(url, **database.engine_kwargs))
-        app = create_app(runtime=runtime, run_worker=True)
-        server = uvicorn.Server(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=2))
-        server.run(sockets=[sock])
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/api/v1"
+        url = str(database.engine.url.render_as_string(hide_password=False))
+        self._server: uvicorn.Server | None = None
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while server is None or not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
+        def serve() -> None:
+            runtime = Runtime.build(settings, db=Database(url, **database.engine_kwargs))
+            app = create_app(runtime=runtime, run_worker=True)
+            config = uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=graceful_s)
+            self._server = uvicorn.Server(config)
+            self._server.run(sockets=[self._sock])
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+
+    def start(self) -> None:
+        """Serve, returning once the server accepts requests."""
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while self._server is None or not self._server.started:
+            assert self._thread.is_alive() and time.monotonic() < deadline, "no server started"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Shut down and wait for the lifespan shutdown to end."""
+        if self._server is not None:
+            self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._sock.close()
+
+
+@pytest.fixture
+def live_server(settings: Settings, database: Database) -> Iterator[LiveServer]:
+    """A running LiveServer."""
+    server = LiveServer(settings, database)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{port}/api/v1"
+        yield server
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+        server.stop()
+
+
+@pytest.fixture
+def live_url(live_server: LiveServer) -> str:
+    """The base URL of a running LiveServer."""
+    return live_server.url

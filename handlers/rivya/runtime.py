@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -26,6 +29,7 @@ from rivya.web.routes import AllowIndex
 from rivya_models.models import Model
 
 SPEC_PATH = Path(__file__).parent / "openapi.yaml"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,6 +50,9 @@ class Runtime:
     _finish_waiters: dict[str, set[asyncio.Event]] = field(default_factory=dict, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
     _stop_worker: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _in_flight: dict[asyncio.Task[Any], Callable[[], None]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Runtime:
@@ -74,7 +81,7 @@ class Runtime:
             if binding.type.startswith("local-"):
                 provider = local_provider(binding.type, binding.options)
             else:
-                provider = upstream_provider(binding.type, binding.options)
+                provider = upstream_provider(binding.type, self._pooled(binding.options))
             self._providers[model.id] = provider
         return provider
 
@@ -82,9 +89,17 @@ class Runtime:
         """The chat provider serving `model`, built on first use and kept for the process."""
         provider = self._chat_providers.get(model.id)
         if provider is None:
-            provider = chat_provider(model.provider.type, model.provider.options)
+            binding = model.provider
+            local = binding.type.startswith("local-")
+            options = binding.options if local else self._pooled(binding.options)
+            provider = chat_provider(binding.type, options)
             self._chat_providers[model.id] = provider
         return provider
+
+    def _pooled(self, options: dict[str, Any]) -> dict[str, Any]:
+        """An upstream binding's options with the process's connection pool size, unless the
+        binding sets its own."""
+        return {"max_connections": self.settings.upstream_max_connections, **options}
 
     def task_finished(self, task_id: str) -> None:
         """Wake requests of this process that wait for the task (Prefer: wait)."""
@@ -105,6 +120,31 @@ class Runtime:
                 waiters.discard(event)
                 if not waiters:
                     del self._finish_waiters[task_id]
+
+    def track(self, task: asyncio.Task[Any], stop: Callable[[], None]) -> None:
+        """Work that must end properly before the process does (a chat turn's settlement):
+        `stop()` asks it to wind down, and Runtime.stop waits for it. Its failure is logged,
+        since nobody else may be left to see it."""
+        self._in_flight[task] = stop
+        task.add_done_callback(self._tracked_done)
+
+    def _tracked_done(self, task: asyncio.Task[Any]) -> None:
+        self._in_flight.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("in-flight work ended with %r", task.exception())
+
+    async def _wind_down(self) -> None:
+        """Stop the tracked work and wait for it (bounded: a stuck settlement is left to the
+        maintenance sweep rather than holding up the shutdown)."""
+        if not self._in_flight:
+            return
+        for stop in list(self._in_flight.values()):
+            stop()
+        _done, stuck = await asyncio.wait(
+            set(self._in_flight), timeout=self.settings.shutdown_settle_seconds
+        )
+        if stuck:
+            log.warning("%d settlements did not finish before shutdown", len(stuck))
 
     async def start(self, *, worker: bool = False) -> None:
         """Start the background work of a serving process."""
@@ -131,7 +171,9 @@ class Runtime:
         ).run(stop)
 
     async def stop(self) -> None:
-        """Stop the background work (the worker drains first) and close everything."""
+        """Settle what is in flight, stop the background work (the worker drains first) and
+        close everything."""
+        await self._wind_down()
         self._stop_worker.set()
         for task in self._background[1:]:
             with contextlib.suppress(asyncio.CancelledError):

@@ -41,6 +41,18 @@ class Settings(BaseSettings):
         description="While a streamed chat turn waits for the model, a keep-alive comment "
         "goes out this often.",
     )
+    shutdown_settle_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="On shutdown, how long chat turns still in flight may take to settle "
+        "(charge what was produced); the maintenance sweep releases any left after that.",
+    )
+    upstream_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections each upstream binding may hold open at once (one per streamed "
+        "chat turn in flight); a binding's `max_connections` option overrides it.",
+    )
     webhook_allow_hosts: str = Field(
         default="",
         description="Comma-separated hosts, addresses or CIDRs that webhook URLs may point at "

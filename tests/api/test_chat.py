@@ -221,8 +221,10 @@ async def test_failures_charge_nothing_and_save_nothing(
     events = [json.loads(e.removeprefix("data: ")) for e in streamed.text.split("\n\n") if e]
     assert events[-1]["error"]["code"] == "upstream_stream_error"
     sid = streamed.headers["x-rivya-session-id"]
-    detail = (await client.get(f"/chat/sessions/{sid}", headers=tenant.headers)).json()
-    assert detail["messages"] == []
+    gone = await client.get(f"/chat/sessions/{sid}", headers=tenant.headers)
+    assert_problem(gone, 404, "not_found")  # a failed turn makes no session
+    listed = (await client.get("/chat/sessions", headers=tenant.headers)).json()
+    assert listed["data"] == []
     assert await wallet(database, tenant) == (1000, 0)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from rivya import idempotency
 from rivya.api import answer_response, header, render, runtime
 from rivya.chat import sessions, turns
-from rivya.chat.streaming import sse
+from rivya.chat.runs import INTERRUPTED, TurnRun
+from rivya.chat.streaming import TurnStreamResponse
 from rivya.errors import InvalidRequest, ModelUnavailable, RivyaError
 from rivya.providers.base import ProviderError
 from rivya.web.problems import domain_problem
@@ -27,19 +28,10 @@ async def create_chat_completion(user: str, body: dict[str, Any]) -> Response:
             )
         turn = await turns.prepare(rt, user, body)
         options = body.get("stream_options") or {}
-        return StreamingResponse(
-            sse(
-                rt,
-                turn,
-                include_usage=bool(options.get("include_usage")),
-                keep_alive_s=rt.settings.chat_keep_alive_seconds,
-            ),
-            media_type="text/event-stream",
-            headers={
-                "X-Rivya-Session-Id": turn.session_id,
-                "Cache-Control": "no-cache",
-                "X-Accel-Buffering": "no",
-            },
+        return TurnStreamResponse(
+            TurnRun.start(rt, turn),
+            include_usage=bool(options.get("include_usage")),
+            keep_alive_s=rt.settings.chat_keep_alive_seconds,
         )
     if key:
         print_ = idempotency.fingerprint("POST", "/chat/completions", body)
@@ -66,17 +58,13 @@ async def create_chat_completion(user: str, body: dict[str, Any]) -> Response:
 async def _complete(user: str, body: dict[str, Any], key: str | None) -> dict[str, Any]:
     rt = runtime()
     turn = await turns.prepare(rt, user, body)
-    result = turns.TurnResult()
     try:
-        async for piece in rt.chat_provider_for(turn.model).stream(turn.request):
-            result.add(piece)
+        answer = await TurnRun.start(rt, turn, idempotency_key=key).outcome()
     except ProviderError as exc:
-        await turns.abandon(rt, turn)
         raise ModelUnavailable(exc.public_message, code=exc.code) from exc
-    except BaseException:
-        await turns.abandon(rt, turn)
-        raise
-    return await turns.settle(rt, turn, result, idempotency_key=key)
+    if answer is None:
+        raise ModelUnavailable(INTERRUPTED, code="turn_interrupted")
+    return answer
 
 
 async def list_chat_sessions(user: str, limit: int = 20, after: str | None = None) -> Response:

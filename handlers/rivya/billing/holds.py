@@ -86,7 +86,8 @@ async def capture(conn: AsyncConnection, hold_id: str, amount: int | None = None
     hold = await get_hold(conn, hold_id)
     charged = hold.amount if amount is None else amount
     if not 0 <= charged <= hold.amount:
-        raise InvalidRequest(f"A capture is 0 to {hold.amount} credits of hold {hold_id}.")
+        # A caller's bug, never a client's input: callers cap what they charge at the hold.
+        raise ValueError(f"A capture is 0 to {hold.amount} credits of hold {hold_id}.")
     if not await _resolve(conn, hold_id, CAPTURED, charged):
         return Settlement(await get_hold(conn, hold_id), applied=False)
     await record(

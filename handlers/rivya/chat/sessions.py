@@ -38,10 +38,17 @@ class Session:
         }
 
 
-async def create_session(conn: AsyncConnection, account_id: str, model: str) -> Session:
-    """A new, empty session."""
+def new_session_id() -> str:
+    """The id of a session still to be made."""
+    return new_id("sess")
+
+
+async def create_session(
+    conn: AsyncConnection, account_id: str, model: str, *, session_id: str | None = None
+) -> Session:
+    """A new, empty session (with the id given, if any)."""
     now = clock.now()
-    session = Session(new_id("sess"), account_id, model, now, now)
+    session = Session(session_id or new_session_id(), account_id, model, now, now)
     await conn.execute(
         chat_sessions.insert().values(
             id=session.id, account_id=account_id, model=model, created_at=now, updated_at=now

@@ -1,33 +1,34 @@
 """A streamed chat turn as server-sent events.
 
 The model's pieces go out as they come (nothing is buffered), as `data: {chunk}` events; while
-the model has not answered, `: keep-alive` comments keep idle proxies from cutting the
-connection. The turn is settled once, whatever happens: after the last piece (charge the usage),
-on an error (release everything, and tell the client in a `data: {"error": …}` event), or when
-the client goes away (stop the model, charge what was produced). Settlement runs shielded from
-the cancellation that a disconnect brings.
+the model is silent, `: keep-alive` comments keep idle proxies from cutting the connection. After
+the last piece and the turn's settlement come the chunk with the finish reason, the usage chunk
+when the client asked for it, and `data: [DONE]`; a failure ends the stream with a
+`data: {"error": …}` event instead.
+
+Settling is the TurnRun's, never this stream's: however the response ends (the client read it
+all, reset the connection, or the server is stopping), TurnStreamResponse tells the run nobody is
+reading any more, and the run charges what was produced.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
-import anyio
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from rivya.chat import turns
-from rivya.chat.turns import PreparedTurn, TurnResult
+from rivya.chat.runs import INTERRUPTED, TurnRun
 from rivya.providers.base import ProviderError
 from rivya.providers.chat_base import ChatDelta
-from rivya.runtime import Runtime
 
 log = logging.getLogger(__name__)
 KEEP_ALIVE = ": keep-alive\n\n"
 DONE = "data: [DONE]\n\n"
-_END = object()
 
 
 def event(payload: dict[str, Any]) -> str:
@@ -35,82 +36,63 @@ def event(payload: dict[str, Any]) -> str:
     return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 
-async def sse(
-    runtime: Runtime, turn: PreparedTurn, *, include_usage: bool, keep_alive_s: float
-) -> AsyncIterator[str]:
-    """The turn's event stream."""
-    provider = runtime.chat_provider_for(turn.model)
-    pieces: asyncio.Queue[object] = asyncio.Queue()
+class TurnStreamResponse(StreamingResponse):
+    """The event stream of a running turn. When the response ends, however it ends, the run is
+    told that nobody reads any more."""
 
-    async def pump() -> None:
+    def __init__(self, run: TurnRun, *, include_usage: bool, keep_alive_s: float) -> None:
+        self._run = run
+        self._events = sse(run, include_usage=include_usage, keep_alive_s=keep_alive_s)
+        super().__init__(
+            self._events,
+            media_type="text/event-stream",
+            headers={
+                "X-Rivya-Session-Id": run.turn.session_id,
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            },
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            async for delta in provider.stream(turn.request):
-                await pieces.put(delta)
-            await pieces.put(_END)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            await pieces.put(exc)
+            await super().__call__(scope, receive, send)
+        finally:
+            self._run.stop()
+            # A generator left suspended at a `yield` (the client left while an event was being
+            # sent) is closed here rather than whenever it is collected.
+            await self._events.aclose()
 
-    result = TurnResult()
-    settled = False
-    started = False
-    task = asyncio.create_task(pump())
+
+async def sse(
+    run: TurnRun, *, include_usage: bool, keep_alive_s: float
+) -> AsyncGenerator[str, None]:
+    """The turn's event stream."""
+    turn = run.turn
+    yield event(turns.chunk(turn, {"role": "assistant", "content": ""}, None))
+    async for piece in run.pieces(keep_alive_s):
+        if piece is None:
+            yield KEEP_ALIVE
+            continue
+        delta = _delta(piece)
+        if delta:
+            yield event(turns.chunk(turn, delta, None))
     try:
-        yield event(turns.chunk(turn, {"role": "assistant", "content": ""}, None))
-        while True:
-            try:
-                item = await asyncio.wait_for(pieces.get(), keep_alive_s)
-            except TimeoutError:
-                yield KEEP_ALIVE
-                continue
-            if item is _END:
-                break
-            if isinstance(item, Exception):
-                settled = True
-                await turns.abandon(runtime, turn)
-                yield event({"error": _error(item)})
-                return
-            assert isinstance(item, ChatDelta)
-            started = True
-            result.add(item)
-            delta = _delta(item)
-            if delta:
-                yield event(turns.chunk(turn, delta, None))
-        yield event(turns.chunk(turn, {}, result.finish_reason or "stop"))
-        settled = True
-        answer = await turns.settle(runtime, turn, result)
-        if include_usage:
-            final = turns.chunk(turn, {}, None)
-            final["choices"] = []
-            final["usage"] = answer["usage"]
-            yield event(final)
-        yield DONE
-    finally:
-        if not task.done():
-            task.cancel()
-        if not settled:
-            # The client went away (or the server is stopping): charge what was produced.
-            with anyio.CancelScope(shield=True):
-                await _settle_cut(runtime, turn, result, started, task)
-
-
-async def _settle_cut(
-    runtime: Runtime,
-    turn: PreparedTurn,
-    result: TurnResult,
-    started: bool,
-    task: asyncio.Task[None],
-) -> None:
-    try:
-        await asyncio.wait({task}, timeout=5)
-        if started:
-            result.finish_reason = result.finish_reason or "stop"
-            await turns.settle(runtime, turn, result)
-        else:
-            await turns.abandon(runtime, turn)
-    except Exception:
-        log.exception("settling the cut stream %s failed", turn.completion_id)
+        answer = await run.outcome()
+    except Exception as exc:
+        yield event({"error": _error(exc)})
+        return
+    if answer is None:
+        yield event(
+            {"error": {"message": INTERRUPTED, "type": "server_error", "code": "turn_interrupted"}}
+        )
+        return
+    yield event(turns.chunk(turn, {}, answer["choices"][0]["finish_reason"]))
+    if include_usage:
+        final = turns.chunk(turn, {}, None)
+        final["choices"] = []
+        final["usage"] = answer["usage"]
+        yield event(final)
+    yield DONE
 
 
 def _delta(piece: ChatDelta) -> dict[str, Any]:
@@ -126,9 +108,8 @@ def _error(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, ProviderError):
         log.warning("chat stream failed: %s", exc)
         return {"message": exc.public_message, "type": "model_error", "code": exc.code}
-    log.error("chat stream failed", exc_info=exc)
     return {
-        "message": "Something went wrong on our side.",
+        "message": "Something went wrong on our side; nothing was charged.",
         "type": "server_error",
         "code": "internal_error",
     }

@@ -1,11 +1,14 @@
 """A chat turn from request to settlement.
 
-prepare   check the request, load the session, check attachments, estimate the prompt, and in
-          one transaction reserve the worst case (estimate + max_tokens at the model's prices;
-          402 before any model call) and make the session if it is new
+prepare   check the request, load the session, check attachments, estimate the prompt, and
+          reserve the worst case (estimate + max_tokens at the model's prices; 402 before any
+          model call)
 settle    in one transaction: charge the actual usage (at most the reservation) and release the
-          rest, and save the new messages and the assistant's answer
-abandon   release the whole reservation; nothing is saved (a failed turn)
+          rest, make the session if it is new, and save the new messages and the answer
+abandon   release the whole reservation; nothing is saved, not even a new session (a failed
+          turn)
+
+rivya.chat.runs decides which of settle and abandon ends a turn, on every way out of it.
 
 Usage is always measured: from the provider's report, or counted from what was produced when a
 stream was cut short by the client.
@@ -52,6 +55,7 @@ class PreparedTurn:
     model: CatalogModel
     account_id: str
     session_id: str
+    new_session: bool  # made when the turn is settled, so that a failed turn leaves none
     new_messages: list[dict[str, Any]]
     request: ChatRequest
     hold_id: str
@@ -168,11 +172,8 @@ async def prepare(runtime: Runtime, account_id: str, body: dict[str, Any]) -> Pr
     worst = chat_cost(model, math.ceil(estimate * ESTIMATE_MARGIN) + ESTIMATE_SLACK, max_tokens)
     completion_id = f"{COMPLETION_PREFIX}{random_base62(24)}"
     async with runtime.db.write() as conn:
-        if body.get("session_id"):
-            session_id = body["session_id"]
-        else:
-            session_id = (await sessions.create_session(conn, account_id, model.id)).id
         hold = await holds.reserve(conn, account_id, max(worst, 1), reference=completion_id)
+    session_id = body.get("session_id") or sessions.new_session_id()
     request = ChatRequest(
         model_id=model.id,
         messages=conversation,
@@ -188,7 +189,8 @@ async def prepare(runtime: Runtime, account_id: str, body: dict[str, Any]) -> Pr
         options=model.provider.options,
     )
     return PreparedTurn(
-        completion_id, clock.now(), model, account_id, session_id, new_messages, request,
+        completion_id, clock.now(), model, account_id, session_id,
+        not body.get("session_id"), new_messages, request,
         hold.id, hold.amount, estimate,
     )  # fmt: skip
 
@@ -203,12 +205,15 @@ async def settle(
     """Charge the measured usage, release the rest and save the messages, in one transaction;
     returns the `chat.completion` answer, stored there too for replays when a key is given."""
     usage = result.measured(turn.prompt_estimate)
-    credits = min(
-        chat_cost(turn.model, usage.prompt_tokens, usage.completion_tokens), turn.reserved
-    )
+    cost = chat_cost(turn.model, usage.prompt_tokens, usage.completion_tokens)
+    credits = max(0, min(cost, turn.reserved))
     answer = completion(turn, result, usage, credits)
     async with runtime.db.write() as conn:
         await holds.capture(conn, turn.hold_id, credits)
+        if turn.new_session:
+            await sessions.create_session(
+                conn, turn.account_id, turn.model.id, session_id=turn.session_id
+            )
         await sessions.append(
             conn,
             turn.session_id,

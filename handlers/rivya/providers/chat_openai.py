@@ -16,6 +16,7 @@ client already.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,9 @@ _PASSED = (
     "user",
 )
 _FINISH_REASONS = {"stop", "length", "tool_calls", "content_filter"}
+# More tokens than any model's context holds: a report above it is garbage, not usage.
+MAX_REPORTED_TOKENS = 100_000_000
+log = logging.getLogger(__name__)
 
 
 def broken_stream(message: str) -> ProviderError:
@@ -53,11 +57,16 @@ def broken_stream(message: str) -> ProviderError:
 
 
 def _usage(value: Any) -> Usage | None:
-    """An upstream's usage object, if it is a whole one."""
+    """An upstream's usage object, if it is a whole and believable one (else the answer is
+    counted here: a broken report is the upstream's fault, not a reason to leave a turn
+    unsettled)."""
     if not isinstance(value, dict):
         return None
     prompt, completion = value.get("prompt_tokens"), value.get("completion_tokens")
     if type(prompt) is not int or type(completion) is not int:  # bool is no count either
+        return None
+    if not (0 <= prompt <= MAX_REPORTED_TOKENS and 0 <= completion <= MAX_REPORTED_TOKENS):
+        log.warning("an upstream reported impossible usage %r; counting it instead", value)
         return None
     return Usage(prompt_tokens=prompt, completion_tokens=completion)
 

@@ -11,6 +11,9 @@ Options read here (every upstream provider type accepts them):
 - `backoff_s`: the first wait between attempts in seconds, doubled each time, jittered (default
   0.5).
 - `max_delay_s`: the longest wait between attempts, a Retry-After included (default 30).
+- `max_connections`: connections to the upstream open at once (default 100; the runtime passes
+  RIVYA_UPSTREAM_MAX_CONNECTIONS). A streamed chat turn holds one for as long as it streams, so
+  this is how many turns of one process can stream from the upstream at once; others wait.
 
 Error messages name upstream URLs and quote upstream bodies, for the logs; `code` and
 `public_message` never do, since the worker shows them to customers.
@@ -151,11 +154,15 @@ def build_client(options: Mapping[str, Any]) -> httpx.AsyncClient:
         if not key:
             raise ValueError(f"the environment variable {variable} (api_key_env) is not set")
         auth = _OriginBearer(base_url, key)
+    pool = int(number(options, "max_connections", 100))
+    if pool < 1:
+        raise ValueError("the provider option 'max_connections' must be at least 1")
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=number(options, "timeout", 60.0),
         auth=auth,
         follow_redirects=True,
+        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=min(pool, 100)),
     )
 
 
