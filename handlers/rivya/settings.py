@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         description="While a streamed chat turn waits for the model, a keep-alive comment "
         "goes out this often.",
     )
+    chat_max_images: int = Field(
+        default=10,
+        ge=0,
+        description="Image parts a chat turn may attach (422 beyond); the model is sent the "
+        "conversation's newest images up to this many.",
+    )
     shutdown_settle_seconds: float = Field(
         default=5.0,
         ge=0,

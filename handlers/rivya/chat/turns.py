@@ -164,11 +164,12 @@ async def prepare(runtime: Runtime, account_id: str, body: dict[str, Any]) -> Pr
         if body.get("session_id"):
             session = await sessions.get_session(conn, account_id, body["session_id"])
             history = [sessions.as_wire(m) for m in await sessions.messages(conn, session.id)]
-        await attachments.check(conn, account_id, new_messages)
+        limit = runtime.settings.chat_max_images
+        await attachments.check(conn, account_id, new_messages, limit=limit)
         conversation = await attachments.for_model(
-            conn, runtime.storage, account_id, history + new_messages
+            conn, runtime.storage, account_id, history + new_messages, limit=limit
         )
-    estimate = estimate_prompt_tokens(conversation)
+    estimate = estimate_prompt_tokens(conversation.messages, conversation.image_tokens)
     worst = chat_cost(model, math.ceil(estimate * ESTIMATE_MARGIN) + ESTIMATE_SLACK, max_tokens)
     completion_id = f"{COMPLETION_PREFIX}{random_base62(24)}"
     async with runtime.db.write() as conn:
@@ -176,7 +177,8 @@ async def prepare(runtime: Runtime, account_id: str, body: dict[str, Any]) -> Pr
     session_id = body.get("session_id") or sessions.new_session_id()
     request = ChatRequest(
         model_id=model.id,
-        messages=conversation,
+        messages=conversation.messages,
+        image_tokens=conversation.image_tokens,
         max_tokens=max_tokens,
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),

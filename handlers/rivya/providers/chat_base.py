@@ -36,6 +36,9 @@ class ChatRequest:
     # {"type": "image_url", "image_url": {"url": "data:<type>;base64,…"}}, resolved from files.
     messages: list[dict[str, Any]]
     max_tokens: int
+    # What the image parts cost in prompt tokens, by OpenAI's tile rule (rivya.chat.images);
+    # None when not priced that way, and then each counts tokens.IMAGE_TOKENS.
+    image_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None
     stop: list[str] | None = None

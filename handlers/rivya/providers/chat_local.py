@@ -15,7 +15,8 @@ a text part as its text and an image part as "[image]". The answer is
 Text is cut just before the first occurrence of any `stop` sequence (finish reason "stop"), then
 to `max_tokens` tokens (finish reason "length" if that cut anything). It streams one delta per
 token (rivya.providers.tokens), then a last delta with the finish reason and the usage: prompt
-tokens `estimate_prompt_tokens(messages)`, which is this model's own count, and completion
+tokens `estimate_prompt_tokens(messages, image_tokens)`, which is this model's own count (its
+images priced as Rivya prices them, by OpenAI's tile rule), and completion
 tokens those of the text sent, or of the tool call's name plus its arguments.
 
 Triggers in `said`, for tests of failures: "[fail]" raises a non-retryable ProviderError
@@ -91,7 +92,7 @@ class LocalChatProvider:
         said = _said(users[-1]) if users else ""
         if "[fail]" in said:
             raise rejected("local chat model: the [fail] trigger")
-        prompt_tokens = estimate_prompt_tokens(request.messages)
+        prompt_tokens = estimate_prompt_tokens(request.messages, request.image_tokens)
 
         name = _tool_name(request, said)
         if name is not None:

@@ -146,7 +146,7 @@ class _Answer:
         if reason == "stop" and self.tool_text:
             reason = "tool_calls"
         usage = self.usage or Usage(
-            prompt_tokens=estimate_prompt_tokens(request.messages),
+            prompt_tokens=estimate_prompt_tokens(request.messages, request.image_tokens),
             completion_tokens=count_tokens("".join(self.content))
             + count_tokens("".join(self.tool_text)),
         )

@@ -41,9 +41,9 @@ def count_tokens(text: str) -> int:
     return len(split_tokens(text))
 
 
-def _content_tokens(content: Any) -> int:
+def _content_tokens(content: Any, image_part_tokens: int) -> int:
     """The tokens of a message's content: a string, or a list of parts (text parts counted,
-    each image part IMAGE_TOKENS, other parts nothing)."""
+    each image part `image_part_tokens`, other parts nothing)."""
     if isinstance(content, str):
         return count_tokens(content)
     if not isinstance(content, list):
@@ -55,7 +55,7 @@ def _content_tokens(content: Any) -> int:
         if part.get("type") == "text" and isinstance(part.get("text"), str):
             total += count_tokens(part["text"])
         elif part.get("type") == "image_url":
-            total += IMAGE_TOKENS
+            total += image_part_tokens
     return total
 
 
@@ -73,13 +73,15 @@ def _tool_call_tokens(tool_calls: Any) -> int:
     return total
 
 
-def estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
+def estimate_prompt_tokens(messages: list[dict[str, Any]], image_tokens: int | None = None) -> int:
     """The prompt tokens of a conversation in the Chat Completions shapes: TOKENS_PER_MESSAGE
-    for each message plus its content, name and tool calls, then TOKENS_PER_REPLY. Tool
-    definitions sent beside the messages are not counted."""
-    total = TOKENS_PER_REPLY
+    for each message plus its content, name and tool calls, then TOKENS_PER_REPLY. Image parts
+    count `image_tokens` together, when their price is known (rivya.chat.images), else
+    IMAGE_TOKENS each. Tool definitions sent beside the messages are not counted."""
+    total = TOKENS_PER_REPLY if image_tokens is None else TOKENS_PER_REPLY + image_tokens
+    per_image = IMAGE_TOKENS if image_tokens is None else 0
     for message in messages:
-        total += TOKENS_PER_MESSAGE + _content_tokens(message.get("content"))
+        total += TOKENS_PER_MESSAGE + _content_tokens(message.get("content"), per_image)
         if isinstance(message.get("name"), str):
             total += count_tokens(message["name"])
         total += _tool_call_tokens(message.get("tool_calls"))

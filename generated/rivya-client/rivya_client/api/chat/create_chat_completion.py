@@ -124,18 +124,26 @@ def sync_detailed(
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
     the answer is 402 and the model is not called. When the answer is saved, its actual usage
-    is charged and the rest released; a failed turn is charged nothing and saves nothing.
+    is charged and the rest released; a failed turn is charged nothing and saves nothing (not
+    even a new session).
 
     With `stream: true` the answer is `text/event-stream`: `data: {chat.completion.chunk}`
     events, then `data: [DONE]`. `stream_options.include_usage` adds a last chunk with
     `choices: []` and the usage. `: keep-alive` comments flow while the model has not
     answered. An error after the stream started comes as a `data: {"error": {…}}` event. A
-    client that disconnects stops the model and is charged for what was produced.
+    client that disconnects stops the model and is charged at once for what was produced
+    (nothing, when it leaves before the first token).
 
     Image content parts must name an uploaded image file:
-    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…"}}`; other URLs and
-    `data:` URLs are refused (upload them with `POST /files`). Not supported, and refused
-    rather than ignored: `n` above 1, `logprobs`, `audio` output.
+    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…", "detail": "auto"}}`;
+    other URLs and `data:` URLs are refused (upload them with `POST /files`). A turn may
+    attach at most 10 images (422 `too_many_images` beyond; the operator's setting may differ);
+    the model is sent the conversation's newest images up to that many, earlier ones as a
+    note. Each image is sent no larger than the model looks at it and priced by OpenAI's rule:
+    `detail: low` costs 85 prompt tokens; `high` and `auto` scale the image to fit 2048 × 2048,
+    then to a shortest side of 768, and cost 85 tokens plus 170 per 512-pixel tile (a
+    1024 × 1024 image: 765 tokens). Not supported, and refused rather than ignored: `n` above
+    1, `logprobs`, `audio` output.
 
     Args:
         idempotency_key (str | Unset):
@@ -181,18 +189,26 @@ def sync(
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
     the answer is 402 and the model is not called. When the answer is saved, its actual usage
-    is charged and the rest released; a failed turn is charged nothing and saves nothing.
+    is charged and the rest released; a failed turn is charged nothing and saves nothing (not
+    even a new session).
 
     With `stream: true` the answer is `text/event-stream`: `data: {chat.completion.chunk}`
     events, then `data: [DONE]`. `stream_options.include_usage` adds a last chunk with
     `choices: []` and the usage. `: keep-alive` comments flow while the model has not
     answered. An error after the stream started comes as a `data: {"error": {…}}` event. A
-    client that disconnects stops the model and is charged for what was produced.
+    client that disconnects stops the model and is charged at once for what was produced
+    (nothing, when it leaves before the first token).
 
     Image content parts must name an uploaded image file:
-    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…"}}`; other URLs and
-    `data:` URLs are refused (upload them with `POST /files`). Not supported, and refused
-    rather than ignored: `n` above 1, `logprobs`, `audio` output.
+    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…", "detail": "auto"}}`;
+    other URLs and `data:` URLs are refused (upload them with `POST /files`). A turn may
+    attach at most 10 images (422 `too_many_images` beyond; the operator's setting may differ);
+    the model is sent the conversation's newest images up to that many, earlier ones as a
+    note. Each image is sent no larger than the model looks at it and priced by OpenAI's rule:
+    `detail: low` costs 85 prompt tokens; `high` and `auto` scale the image to fit 2048 × 2048,
+    then to a shortest side of 768, and cost 85 tokens plus 170 per 512-pixel tile (a
+    1024 × 1024 image: 765 tokens). Not supported, and refused rather than ignored: `n` above
+    1, `logprobs`, `audio` output.
 
     Args:
         idempotency_key (str | Unset):
@@ -233,18 +249,26 @@ async def asyncio_detailed(
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
     the answer is 402 and the model is not called. When the answer is saved, its actual usage
-    is charged and the rest released; a failed turn is charged nothing and saves nothing.
+    is charged and the rest released; a failed turn is charged nothing and saves nothing (not
+    even a new session).
 
     With `stream: true` the answer is `text/event-stream`: `data: {chat.completion.chunk}`
     events, then `data: [DONE]`. `stream_options.include_usage` adds a last chunk with
     `choices: []` and the usage. `: keep-alive` comments flow while the model has not
     answered. An error after the stream started comes as a `data: {"error": {…}}` event. A
-    client that disconnects stops the model and is charged for what was produced.
+    client that disconnects stops the model and is charged at once for what was produced
+    (nothing, when it leaves before the first token).
 
     Image content parts must name an uploaded image file:
-    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…"}}`; other URLs and
-    `data:` URLs are refused (upload them with `POST /files`). Not supported, and refused
-    rather than ignored: `n` above 1, `logprobs`, `audio` output.
+    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…", "detail": "auto"}}`;
+    other URLs and `data:` URLs are refused (upload them with `POST /files`). A turn may
+    attach at most 10 images (422 `too_many_images` beyond; the operator's setting may differ);
+    the model is sent the conversation's newest images up to that many, earlier ones as a
+    note. Each image is sent no larger than the model looks at it and priced by OpenAI's rule:
+    `detail: low` costs 85 prompt tokens; `high` and `auto` scale the image to fit 2048 × 2048,
+    then to a shortest side of 768, and cost 85 tokens plus 170 per 512-pixel tile (a
+    1024 × 1024 image: 765 tokens). Not supported, and refused rather than ignored: `n` above
+    1, `logprobs`, `audio` output.
 
     Args:
         idempotency_key (str | Unset):
@@ -288,18 +312,26 @@ async def asyncio(
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
     the answer is 402 and the model is not called. When the answer is saved, its actual usage
-    is charged and the rest released; a failed turn is charged nothing and saves nothing.
+    is charged and the rest released; a failed turn is charged nothing and saves nothing (not
+    even a new session).
 
     With `stream: true` the answer is `text/event-stream`: `data: {chat.completion.chunk}`
     events, then `data: [DONE]`. `stream_options.include_usage` adds a last chunk with
     `choices: []` and the usage. `: keep-alive` comments flow while the model has not
     answered. An error after the stream started comes as a `data: {"error": {…}}` event. A
-    client that disconnects stops the model and is charged for what was produced.
+    client that disconnects stops the model and is charged at once for what was produced
+    (nothing, when it leaves before the first token).
 
     Image content parts must name an uploaded image file:
-    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…"}}`; other URLs and
-    `data:` URLs are refused (upload them with `POST /files`). Not supported, and refused
-    rather than ignored: `n` above 1, `logprobs`, `audio` output.
+    `{"type": "image_url", "image_url": {"url": "rivya://files/file_…", "detail": "auto"}}`;
+    other URLs and `data:` URLs are refused (upload them with `POST /files`). A turn may
+    attach at most 10 images (422 `too_many_images` beyond; the operator's setting may differ);
+    the model is sent the conversation's newest images up to that many, earlier ones as a
+    note. Each image is sent no larger than the model looks at it and priced by OpenAI's rule:
+    `detail: low` costs 85 prompt tokens; `high` and `auto` scale the image to fit 2048 × 2048,
+    then to a shortest side of 768, and cost 85 tokens plus 170 per 512-pixel tile (a
+    1024 × 1024 image: 765 tokens). Not supported, and refused rather than ignored: `n` above
+    1, `logprobs`, `audio` output.
 
     Args:
         idempotency_key (str | Unset):
