@@ -266,21 +266,26 @@ class FakeUpstream:
         return Response(data, media_type=content_type)
 
     async def _stream(self, request: Request) -> Response:
-        """A PNG that never ends, sent in chunks with no Content-Length; with `?gzip=1`, as a
-        gzip stream whose every small chunk inflates to a large one. (StreamingResponse is
-        imported with the chat fake below.)"""
+        """A PNG padded with zeros, sent in chunks of STREAM_CHUNK with no Content-Length:
+        endless, or `?chunks=N` of them. With `?gzip=1` it is gzip-encoded, every chunk then a
+        few dozen bytes on the wire. (StreamingResponse is imported with the chat fake below.)"""
         compress = request.query_params.get("gzip") == "1"
+        count = int(request.query_params.get("chunks", "0")) or None
         packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
 
+        def encoded(data: bytes) -> bytes:
+            return packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH) if compress else data
+
         async def chunks() -> Any:
-            yield packer.compress(PNG) + packer.flush(zlib.Z_SYNC_FLUSH) if compress else PNG
-            while True:
-                zeros = bytes(STREAM_CHUNK)
-                chunk = (
-                    packer.compress(zeros) + packer.flush(zlib.Z_SYNC_FLUSH) if compress else zeros
-                )
-                yield chunk
+            yield encoded(PNG)
+            sent = 0
+            zeros = bytes(STREAM_CHUNK)
+            while count is None or sent < count:
+                yield encoded(zeros)
+                sent += 1
                 await asyncio.sleep(0)
+            if compress:
+                yield packer.flush()
 
         headers = {"Content-Encoding": "gzip"} if compress else {}
         return StreamingResponse(chunks(), media_type="image/png", headers=headers)
