@@ -18,9 +18,11 @@ from rivya.auth.cache import KeyCache
 from rivya.auth.rate_limits import RateLimiter
 from rivya.catalog.catalog import Catalog, CatalogModel
 from rivya.files.storage import Storage, storage_from_settings
+from rivya.net.ssrf import AllowList
 from rivya.providers.base import Provider
 from rivya.providers.chat import chat_provider
 from rivya.providers.chat_base import ChatProvider
+from rivya.providers.http import UpstreamLimits
 from rivya.providers.local import local_provider
 from rivya.providers.upstream import upstream_provider
 from rivya.settings import Settings
@@ -44,6 +46,7 @@ class Runtime:
     key_cache: KeyCache = field(repr=False)
     rate_limiter: RateLimiter = field(repr=False)
     allow_index: AllowIndex = field(repr=False)
+    upstream_limits: UpstreamLimits = field(repr=False)
     jobs_added: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _providers: dict[str, Provider] = field(default_factory=dict, repr=False)
     _chat_providers: dict[str, ChatProvider] = field(default_factory=dict, repr=False)
@@ -71,6 +74,10 @@ class Runtime:
             key_cache=KeyCache(poll=settings.auth_cache_poll),
             rate_limiter=RateLimiter(settings),
             allow_index=AllowIndex(spec, spec["servers"][0]["url"]),
+            upstream_limits=UpstreamLimits(
+                max_bytes=settings.max_output_bytes,
+                allow=AllowList.parse(settings.upstream_allow_hosts),
+            ),
         )
 
     def provider_for(self, model: CatalogModel) -> Provider:
@@ -81,7 +88,9 @@ class Runtime:
             if binding.type.startswith("local-"):
                 provider = local_provider(binding.type, binding.options)
             else:
-                provider = upstream_provider(binding.type, self._pooled(binding.options))
+                provider = upstream_provider(
+                    binding.type, self._pooled(binding.options), self.upstream_limits
+                )
             self._providers[model.id] = provider
         return provider
 

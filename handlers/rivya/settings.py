@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUILTIN_CATALOG = Path(__file__).parent / "catalog" / "builtin.yaml"
+DEFAULT_MAX_OUTPUT_BYTES = 100 * 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,18 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body.")
     max_image_pixels: int = Field(
         default=40_000_000, gt=0, description="Largest image (width x height) accepted."
+    )
+    max_output_bytes: int = Field(
+        default=DEFAULT_MAX_OUTPUT_BYTES,
+        gt=0,
+        description="Largest generated output file; a model's answer is read up to this size and "
+        "cut off beyond it, and the task fails (refunded).",
+    )
+    upstream_allow_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts, addresses or CIDRs that file links handed back by "
+        "upstream models may point at although they are not public (development or private "
+        "model servers); http is allowed for them.",
     )
     chat_keep_alive_seconds: float = Field(
         default=5.0,

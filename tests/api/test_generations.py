@@ -14,6 +14,7 @@ import httpx
 from PIL import Image
 
 from rivya.billing.wallet import get_balance, ledger_totals
+from rivya.generation import tasks
 from rivya.store.db import Database
 from tests.api.test_auth import assert_problem
 from tests.conftest import Tenant, eventually, make_tenant
@@ -259,6 +260,33 @@ async def test_cancel_a_finished_task_is_409(live: httpx.AsyncClient, tenant: Te
     task = (await submit(live, tenant, "rivya-image-dev", WAIT, prompt="x")).json()
     response = await live.post(f"/generations/{task['id']}/cancel", headers=tenant.headers)
     assert_problem(response, 409, "generation_finished")
+
+
+async def test_a_cancel_that_completion_wins_is_409(
+    client: httpx.AsyncClient, tenant: Tenant, database: Database
+) -> None:
+    """The cancel is flagged while the task runs, then the model's success commits before the
+    worker sees the flag: the answer says the cancel came too late, and the task is charged."""
+    task = (await submit(client, tenant, "rivya-image-dev", prompt="x")).json()
+    async with database.write() as conn:
+        await tasks.start(conn, task["id"])
+    canceling = asyncio.create_task(
+        client.post(f"/generations/{task['id']}/cancel", headers=tenant.headers)
+    )
+
+    async def flagged() -> bool:
+        async with database.read() as conn:
+            return (await tasks.get_task(conn, None, task["id"])).cancel_requested_at is not None
+
+    await eventually(flagged)
+    async with database.write() as conn:
+        assert await tasks.finish(conn, task["id"], tasks.SUCCEEDED)
+    response = await canceling
+    assert_problem(response, 409, "generation_finished")
+    assert "already succeeded" in response.json()["detail"]
+    assert await wallet(database, tenant) == (996, 0)
+    shown = (await client.get(f"/generations/{task['id']}", headers=tenant.headers)).json()
+    assert shown["status"] == "succeeded" and shown["cancel_requested"] is True
 
 
 async def test_wait_that_runs_out_answers_202(live: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -61,6 +61,9 @@ def _wav() -> bytes:
 PNG = _png()
 WAV = _wav()
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 fake-webp-bytes"
+# The start of an MP4 (an `ftyp` box of major brand isom): what a sniffer reads as video/mp4.
+MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08free"
+STREAM_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class FakeUpstream:
     polls_to_finish: int = 1  # the GET that ends a prediction (earlier ones say "processing")
     final_status: str = "succeeded"
     prediction_output: Any = None  # None: one link to /files/out.png
+    prediction_links: str | None = None  # the origin of a prediction's get and cancel links
     calls: list[Call] = field(default_factory=list)
     cancels: list[str] = field(default_factory=list)
     files: dict[str, tuple[bytes, str | None]] = field(
@@ -123,6 +127,7 @@ class FakeUpstream:
             Route("/v1/predictions/{id}", self._wrap(self._get), methods=["GET"]),
             Route("/v1/predictions/{id}/cancel", self._wrap(self._cancel), methods=["POST"]),
             Route("/files/{name}", self._wrap(self._file), methods=["GET"]),
+            Route("/stream", self._wrap(self._stream), methods=["GET"]),
         ]
         config = uvicorn.Config(
             Starlette(routes=routes),
@@ -224,6 +229,7 @@ class FakeUpstream:
 
     def _render(self, prediction: _Prediction) -> dict[str, Any]:
         succeeded = prediction.status == "succeeded"
+        links = self.prediction_links or self.base_url
         output = self.prediction_output or [self.url("/files/out.png")]
         return {
             "id": prediction.id,
@@ -231,8 +237,8 @@ class FakeUpstream:
             "output": output if succeeded else None,
             "error": ERROR_TEXT if prediction.status == "failed" else None,
             "urls": {
-                "get": self.url(f"/v1/predictions/{prediction.id}"),
-                "cancel": self.url(f"/v1/predictions/{prediction.id}/cancel"),
+                "get": f"{links}/v1/predictions/{prediction.id}",
+                "cancel": f"{links}/v1/predictions/{prediction.id}/cancel",
             },
         }
 
@@ -258,6 +264,31 @@ class FakeUpstream:
     async def _file(self, request: Request) -> Response:
         data, content_type = self.files[request.path_params["name"]]
         return Response(data, media_type=content_type)
+
+    async def _stream(self, request: Request) -> Response:
+        """A PNG padded with zeros, sent in chunks of STREAM_CHUNK with no Content-Length:
+        endless, or `?chunks=N` of them. With `?gzip=1` it is gzip-encoded, every chunk then a
+        few dozen bytes on the wire. (StreamingResponse is imported with the chat fake below.)"""
+        compress = request.query_params.get("gzip") == "1"
+        count = int(request.query_params.get("chunks", "0")) or None
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+
+        def encoded(data: bytes) -> bytes:
+            return packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH) if compress else data
+
+        async def chunks() -> Any:
+            yield encoded(PNG)
+            sent = 0
+            zeros = bytes(STREAM_CHUNK)
+            while count is None or sent < count:
+                yield encoded(zeros)
+                sent += 1
+                await asyncio.sleep(0)
+            if compress:
+                yield packer.flush()
+
+        headers = {"Content-Encoding": "gzip"} if compress else {}
+        return StreamingResponse(chunks(), media_type="image/png", headers=headers)
 
 
 # Chat completions. A subclass, so that the fakes above keep exactly their routes and behaviour;

@@ -27,9 +27,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from rivya.net.ssrf import AllowList, Target
 from rivya.webhooks import client
 from rivya.webhooks.client import send
-from rivya.webhooks.ssrf import AllowList, Target, check_url
+from rivya.webhooks.ssrf import check_url
 
 LOOPBACK = IPv4Address("127.0.0.1")
 
@@ -277,7 +278,7 @@ async def test_tls_checks_the_host_name_over_the_pinned_address(
     """Over https the connection still goes to the pinned address, and TLS (SNI and the
     certificate check) uses the host name: the right name verifies, another name does not."""
     ca, cert, key = issue(tmp_path, "hooks.rivya.test")
-    monkeypatch.setattr(client, "_ssl_context", lambda: ssl.create_default_context(cafile=ca))
+    monkeypatch.setattr(client, "ssl_context", lambda: ssl.create_default_context(cafile=ca))
     with Receiver(certificate=(cert, key)) as receiver:
         port = receiver.port
         right = Target(

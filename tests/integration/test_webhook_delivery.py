@@ -20,6 +20,7 @@ from rivya import clock
 from rivya.errors import Conflict, InvalidRequest, NotFound
 from rivya.events.outbox import emit
 from rivya.jobs.worker import Worker
+from rivya.net.ssrf import AllowList
 from rivya.runtime import Runtime
 from rivya.settings import Settings
 from rivya.store.db import Database
@@ -27,7 +28,7 @@ from rivya.store.tables import jobs, webhook_deliveries, webhook_endpoints
 from rivya.webhooks import deliveries, endpoints
 from rivya.webhooks.deliveries import JOB_KIND, WebhookDeliverer, fan_out
 from rivya.webhooks.endpoints import Endpoint
-from rivya.webhooks.ssrf import AllowList, check_url
+from rivya.webhooks.ssrf import check_url
 from tests.conftest import eventually, make_tenant
 from tests.integration.test_webhook_client import Received, Receiver
 

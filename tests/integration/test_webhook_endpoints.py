@@ -10,11 +10,12 @@ from sqlalchemy import update
 
 from rivya import clock
 from rivya.errors import InvalidRequest, NotFound
+from rivya.net.ssrf import AllowList, Target
 from rivya.store.db import Database
 from rivya.store.tables import webhook_endpoints
 from rivya.webhooks import endpoints
 from rivya.webhooks.endpoints import Endpoint
-from rivya.webhooks.ssrf import AllowList, Target, check_url
+from rivya.webhooks.ssrf import check_url
 from tests.conftest import FrozenClock, make_tenant
 
 ALLOW = AllowList.parse("127.0.0.1")

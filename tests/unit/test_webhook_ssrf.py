@@ -9,7 +9,8 @@ from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
-from rivya.webhooks.ssrf import AllowList, WebhookURLRejected, check_url
+from rivya.net.ssrf import AllowList
+from rivya.webhooks.ssrf import WebhookURLRejected, check_url
 
 NOTHING = AllowList()
 NOT_ALLOWED, INVALID, UNRESOLVABLE = (

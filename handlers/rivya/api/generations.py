@@ -95,4 +95,5 @@ async def cancel_generation(user: str, task_id: str) -> Response:
         answer = await tasks.render(conn, task)
     if not task.final:
         answer = await _await_end(task_id, user, CANCEL_WAIT_S)
+        tasks.check_cancel_outcome(task_id, answer["status"])
     return render(answer)

@@ -7,9 +7,10 @@ from typing import Any
 from starlette.responses import Response
 
 from rivya.api import render, runtime
+from rivya.net.ssrf import Target
 from rivya.webhooks import deliveries, endpoints
 from rivya.webhooks.config import WebhookConfig
-from rivya.webhooks.ssrf import Target, check_url
+from rivya.webhooks.ssrf import check_url
 
 
 async def _checked(url: str) -> Target:

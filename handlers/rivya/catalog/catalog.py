@@ -9,8 +9,9 @@ from typing import Any, Literal
 
 import yaml
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rivya.catalog.parameters import faults
 
 Kind = Literal["image", "video", "audio", "chat"]
 _UNIT_OF_KIND = {"image": "image", "video": "second", "audio": "second", "chat": "1k_tokens"}
@@ -54,19 +55,17 @@ class CatalogModel(BaseModel):
     parameters: dict[str, Any]
     provider: ProviderBinding
 
-    @field_validator("parameters")
-    @classmethod
-    def _is_json_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            raise ValueError(f"not a valid JSON Schema: {exc.message}") from exc
-        return schema
-
     @model_validator(mode="after")
     def _pricing_fits_kind(self) -> CatalogModel:
         if self.pricing.unit != _UNIT_OF_KIND[self.kind]:
             raise ValueError(f"a {self.kind} model is priced per {_UNIT_OF_KIND[self.kind]}")
+        return self
+
+    @model_validator(mode="after")
+    def _parameters_follow_the_rules(self) -> CatalogModel:
+        found = faults(self.parameters)
+        if found:
+            raise ValueError(f"model {self.id}: " + f"; model {self.id}: ".join(found))
         return self
 
     @property

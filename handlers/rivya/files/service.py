@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rivya import clock, idempotency
 from rivya.errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
-from rivya.files.sniff import ALLOWED, HEAD_BYTES, Sniffed, check_image, sniff
+from rivya.files.sniff import ALLOWED, HEAD_BYTES, FileRejected, Sniffed, check_image, sniff
 from rivya.files.storage import Storage
 from rivya.ids import new_id
 from rivya.store.db import Database
@@ -167,12 +167,32 @@ async def upload(
     return answer
 
 
-async def save_bytes(storage: Storage, data: bytes, content_type: str) -> tuple[str, str, str]:
-    """Store a generated output; returns (file id, storage key, sha256)."""
-    sniffed = ALLOWED.get(content_type)
-    extension = sniffed.extension if sniffed else "bin"
+async def inspect_output(data: bytes, kind: str, *, max_bytes: int, max_pixels: int) -> Sniffed:
+    """Decide what a generated output is, as an upload's type is decided, and whether a model of
+    `kind` may have made it. Raises FileRejected: "empty_output", "output_too_large" (over
+    `max_bytes`), "unsupported_type" (none of ALLOWED: HTML, SVG, JSON…), "wrong_kind" (an
+    image model's output must be an image, and so on), or check_image's refusals for an image
+    (too many pixels, a decompression bomb, damaged)."""
+    if not data:
+        raise FileRejected("empty_output", "The output is empty.")
+    if len(data) > max_bytes:
+        raise FileRejected("output_too_large", f"The output is larger than {max_bytes} bytes.")
+    sniffed = sniff(data[:HEAD_BYTES])
+    if sniffed is None:
+        raise FileRejected("unsupported_type", "The output is not a supported media type.")
+    if sniffed.kind != kind:
+        raise FileRejected(
+            "wrong_kind", f"A {kind} model made a {sniffed.content_type} file, not {kind}."
+        )
+    if sniffed.kind == "image":
+        await asyncio.to_thread(check_image, data, max_pixels=max_pixels)
+    return sniffed
+
+
+async def save_bytes(storage: Storage, data: bytes, sniffed: Sniffed) -> tuple[str, str, str]:
+    """Store an inspected generated output; returns (file id, storage key, sha256)."""
     file_id = new_id("file")
-    key = f"{file_id}.{extension}"
+    key = f"{file_id}.{sniffed.extension}"
 
     async def one() -> AsyncIterator[bytes]:
         yield data

@@ -1,5 +1,10 @@
 """Runs one generation job: calls the model's provider, watches for cancellation and for a lost
-lease while it works, stores the outputs, and ends the task (rivya.generation.tasks.finish)."""
+lease while it works, checks and stores the outputs, and ends the task
+(rivya.generation.tasks.finish).
+
+Outputs are inspected as uploads are (`rivya.files.service.inspect_output`): typed from their
+bytes, of the model's kind, within the size and pixel limits. One that fails is the model's
+fault: the task fails, refunded, with a message that says nothing of the upstream."""
 
 from __future__ import annotations
 
@@ -8,12 +13,21 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from rivya.files.service import OUTPUT_PURPOSE, get_file, insert_file, new_record, save_bytes
+from rivya.files.service import (
+    OUTPUT_PURPOSE,
+    get_file,
+    insert_file,
+    inspect_output,
+    new_record,
+    save_bytes,
+)
+from rivya.files.sniff import FileRejected, Sniffed
 from rivya.files.storage import Storage
 from rivya.generation import tasks
 from rivya.generation.tasks import CANCELED, FAILED, SUCCEEDED, Task
 from rivya.jobs import queue
 from rivya.providers.base import GenerationRequest, Output, ProviderError, Reference
+from rivya.providers.http import unusable
 
 if TYPE_CHECKING:
     from rivya.jobs.worker import Lease
@@ -55,6 +69,7 @@ class GenerationRunner:
             return
         try:
             outputs = await self._generate(task, lease)
+            checked = None if outputs is None else await self._inspect(task, outputs)
         except ProviderError as exc:
             log.warning("generation %s failed: %s", task.id, exc)
             await self._end(task.id, FAILED, (exc.code, exc.public_message))
@@ -67,10 +82,10 @@ class GenerationRunner:
             log.exception("generation %s failed unexpectedly", task.id)
             await self._end(task.id, FAILED, GENERIC_FAILURE)
             return
-        if outputs is None:
+        if checked is None:
             await self._end(task.id, CANCELED, None)
             return
-        await self._succeed(task, outputs)
+        await self._succeed(task, checked)
 
     async def _generate(self, task: Task, lease: Lease) -> list[Output] | None:
         """The provider's outputs, or None when the user canceled meanwhile."""
@@ -130,26 +145,46 @@ class GenerationRunner:
             found[field] = Reference(record.id, record.content_type, data)
         return found
 
+    async def _inspect(self, task: Task, outputs: list[Output]) -> list[tuple[bytes, Sniffed]]:
+        """Each output with its sniffed type; an `unusable` ProviderError for the first that
+        fails inspection."""
+        settings = self.runtime.settings
+        checked = []
+        for index, output in enumerate(outputs):
+            try:
+                sniffed = await inspect_output(
+                    output.data,
+                    task.kind,
+                    max_bytes=settings.max_output_bytes,
+                    max_pixels=settings.max_image_pixels,
+                )
+            except FileRejected as exc:
+                raise unusable(
+                    f"output {index} of {task.id} ({task.model}) refused: {exc.code}: {exc}"
+                ) from None
+            checked.append((output.data, sniffed))
+        return checked
+
     async def _cancel_requested(self, task_id: str) -> bool:
         async with self.runtime.db.read() as conn:
             task = await tasks.get_task(conn, None, task_id)
         return task.cancel_requested_at is not None or task.final
 
-    async def _succeed(self, task: Task, outputs: list[Output]) -> None:
+    async def _succeed(self, task: Task, outputs: list[tuple[bytes, Sniffed]]) -> None:
         storage = self.runtime.storage
         stored = []
         try:
-            for output in outputs:
-                file_id, key, sha256 = await save_bytes(storage, output.data, output.content_type)
-                stored.append((file_id, key, sha256, output))
+            for data, sniffed in outputs:
+                file_id, key, sha256 = await save_bytes(storage, data, sniffed)
+                stored.append((file_id, key, sha256, data, sniffed))
             async with self.runtime.db.write() as conn:
-                for position, (file_id, key, sha256, output) in enumerate(stored):
+                for position, (file_id, key, sha256, data, sniffed) in enumerate(stored):
                     record = new_record(
                         file_id=file_id,
                         account_id=task.account_id,
-                        filename=output.filename,
-                        content_type=output.content_type,
-                        size=len(output.data),
+                        filename=f"{task.id}-{position}.{sniffed.extension}",
+                        content_type=sniffed.content_type,
+                        size=len(data),
                         sha256=sha256,
                         purpose=OUTPUT_PURPOSE,
                         storage_key=key,
@@ -159,10 +194,10 @@ class GenerationRunner:
                 if not await tasks.finish(conn, task.id, SUCCEEDED):
                     raise _Superseded
         except _Superseded:
-            await _discard(storage, [key for _, key, _, _ in stored])
+            await _discard(storage, [key for _, key, _, _, _ in stored])
             return
         except BaseException:
-            await _discard(storage, [key for _, key, _, _ in stored])
+            await _discard(storage, [key for _, key, _, _, _ in stored])
             raise
         self.runtime.task_finished(task.id)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rivya import clock
@@ -181,20 +181,35 @@ async def list_tasks(
 
 async def request_cancel(conn: AsyncConnection, account_id: str, task_id: str) -> Task:
     """Cancel a task: a queued one ends now (refunded); a running one is flagged for its worker,
-    which stops the provider and ends it; a finished one is a Conflict."""
+    which stops the provider and ends it; a finished one is a Conflict, and so is one that
+    finished while this ran (see `check_cancel_outcome`)."""
     task = await get_task(conn, account_id, task_id)
     if task.final:
-        raise Conflict(
-            f"Generation {task_id} has already {task.status}.", code="generation_finished"
-        )
+        raise _already(task_id, task.status)
     if task.status == QUEUED and await finish(conn, task_id, CANCELED):
         return await get_task(conn, account_id, task_id)
+    # Guarded by the status: on PostgreSQL a completion may commit between the read above and
+    # this statement, which then sees the ended row and changes nothing.
     await conn.execute(
         update(tasks)
-        .where(tasks.c.id == task_id, tasks.c.cancel_requested_at.is_(None))
-        .values(cancel_requested_at=clock.now())
+        .where(tasks.c.id == task_id, tasks.c.status.in_((QUEUED, RUNNING)))
+        .values(cancel_requested_at=func.coalesce(tasks.c.cancel_requested_at, clock.now()))
     )
-    return await get_task(conn, account_id, task_id)
+    task = await get_task(conn, account_id, task_id)
+    check_cancel_outcome(task_id, task.status)
+    return task
+
+
+def check_cancel_outcome(task_id: str, status: str) -> None:
+    """A cancel answers for a task that is canceled or still on its way there; Conflict when the
+    task ended otherwise, as a completion (or a failure) that won the race with the cancel: the
+    cancel did not take effect, whatever the order in which the two arrived."""
+    if status in FINAL and status != CANCELED:
+        raise _already(task_id, status)
+
+
+def _already(task_id: str, status: str) -> Conflict:
+    return Conflict(f"Generation {task_id} has already {status}.", code="generation_finished")
 
 
 async def start(conn: AsyncConnection, task_id: str) -> None:

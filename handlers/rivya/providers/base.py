@@ -36,11 +36,10 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class Output:
-    """One produced file."""
+    """One produced file. Only its bytes: what they are is read from them when the task stores
+    them (`rivya.files.service.inspect_output`), never taken on a provider's or upstream's word."""
 
     data: bytes
-    content_type: str
-    filename: str
 
 
 class ProviderError(Exception):

@@ -15,6 +15,11 @@ Options read here (every upstream provider type accepts them):
   RIVYA_UPSTREAM_MAX_CONNECTIONS). A streamed chat turn holds one for as long as it streams, so
   this is how many turns of one process can stream from the upstream at once; others wait.
 
+What an upstream hands back is not trusted (`UpstreamLimits`): every answer is read as it arrives
+and cut off past the output size limit; redirects are never followed; links to files go through
+the SSRF guard and are fetched over a connection pinned to the checked address; links to poll or
+cancel must stay on the upstream's own origin, where the key goes.
+
 Error messages name upstream URLs and quote upstream bodies, for the logs; `code` and
 `public_message` never do, since the worker shows them to customers.
 """
@@ -22,26 +27,38 @@ Error messages name upstream URLs and quote upstream bodies, for the logs; `code
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 import os
 import random
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from rivya.providers.base import Output, ProviderError
+from rivya.net.pinned import PinnedTransport, ssl_context
+from rivya.net.ssrf import AllowList, URLRejected, check_url
+from rivya.providers.base import ProviderError
+from rivya.settings import DEFAULT_MAX_OUTPUT_BYTES
 
 UNAVAILABLE = "The model is temporarily unavailable. Please try again later."
 REJECTED = "The model could not process this request."
 UNUSABLE = "The model returned a result that could not be used."
 
 _EXCERPT = 300  # characters of an upstream body quoted in a log message
-# Types that mimetypes does not know on every system.
-_EXTENSIONS = {"audio/wav": ".wav", "audio/x-wav": ".wav", "image/webp": ".webp"}
+# Headers that describe the body as it came over the wire, not as it is once read (decoded).
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+@dataclass(frozen=True)
+class UpstreamLimits:
+    """What any upstream may hand back: answers of at most `max_bytes` (a file, or JSON that
+    carries one), and file links that pass the SSRF guard, where `allow` exempts development or
+    private file hosts."""
+
+    max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    allow: AllowList = field(default_factory=AllowList)
 
 
 def required_str(options: Mapping[str, Any], name: str) -> str:
@@ -91,12 +108,6 @@ def read_json(response: httpx.Response) -> Any:
             f"{response.request.method} {response.request.url}: not JSON: "
             f"{response.text[:_EXCERPT]!r}"
         ) from exc
-
-
-def output(task_id: str, index: int, data: bytes, content_type: str) -> Output:
-    """A task's `index`th output, named with the extension of its type."""
-    extension = _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
-    return Output(data, content_type, f"{task_id}-{index}{extension}")
 
 
 @dataclass(frozen=True)
@@ -161,7 +172,9 @@ def build_client(options: Mapping[str, Any]) -> httpx.AsyncClient:
         base_url=base_url,
         timeout=number(options, "timeout", 60.0),
         auth=auth,
-        follow_redirects=True,
+        # A redirect is a URL the upstream chose: it would escape the checks that its links get.
+        follow_redirects=False,
+        trust_env=False,
         limits=httpx.Limits(max_connections=pool, max_keepalive_connections=min(pool, 100)),
     )
 
@@ -185,10 +198,11 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class Upstream:
-    """One upstream service: its HTTP client and its retry policy."""
+    """One upstream service: its HTTP client, its retry policy and the limits on its answers."""
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, options: Mapping[str, Any], limits: UpstreamLimits | None = None) -> None:
         self.policy = RetryPolicy.from_options(options)
+        self.limits = limits or UpstreamLimits()
         self.client = build_client(options)
 
     async def send(
@@ -200,41 +214,53 @@ class Upstream:
         timeout_s: float | None = None,
         retry: bool = True,
         stream: bool = False,
+        client: httpx.AsyncClient | None = None,
+        max_bytes: int | None = None,
     ) -> httpx.Response:
         """Send a request and return its 2xx response. Timeouts, connection errors, 5xx and 429
         are retried (waiting as Retry-After asks, capped) up to `max_retries` times, then raise
-        a retryable ProviderError; any other answer raises a non-retryable one at once. A
-        relative `url` is joined to the base URL; `timeout_s` replaces the client's timeout;
-        `retry=False` makes one attempt only. With `stream=True` the 2xx response comes back
-        with its body unread (the caller reads it as it arrives, then closes it); nothing is
-        retried once a 2xx has come."""
+        a retryable ProviderError; a 3xx (never followed) or a body over the size limit raises
+        an `unusable` one and any other answer a `rejected` one, at once. A relative `url` is
+        joined to the base URL; `timeout_s` replaces the client's timeout; `retry=False` makes
+        one attempt only; `client` replaces the upstream's own (downloads use a pinned one).
+        The body is read as it arrives, up to `max_bytes` (default: the limits' size); with
+        `stream=True` the 2xx response comes back with its body unread (the caller reads it as
+        it arrives, then closes it); nothing is retried once a 2xx has come."""
+        client = client or self.client
+        limit = self.limits.max_bytes if max_bytes is None else max_bytes
         attempts = 1 + (self.policy.max_retries if retry else 0)
         for attempt in range(attempts):
             try:
-                request = self.client.build_request(
+                request = client.build_request(
                     method,
                     url,
                     json=json,
                     timeout=httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s,
                 )
-                response = await self.client.send(request, stream=stream)
-                if stream and not response.is_success:
-                    try:
-                        await response.aread()  # the error body, for the log
-                    finally:
-                        await response.aclose()
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-                # A URL the upstream handed us that no retry can fetch.
+                response = await client.send(request, stream=True)
+                if stream and response.is_success:
+                    return response
+                try:
+                    body = await _read_capped(response, limit)
+                finally:
+                    await response.aclose()
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.DecodingError) as exc:
+                # A URL the upstream handed us that no retry can fetch, or a body that does not
+                # decode as its Content-Encoding says.
                 raise unusable(f"{method} {url}: {exc}") from exc
             except httpx.TransportError as exc:  # timeouts, refused or dropped connections
                 where = exc.request.url
                 failure = f"{type(exc).__name__}: {exc}"
                 retry_after = None
             else:
+                response = _buffered(response, body)
                 if response.is_success:
                     return response
                 where = response.request.url
                 failure = f"HTTP {response.status_code}: {response.text[:_EXCERPT]!r}"
+                if 300 <= response.status_code < 400:
+                    location = response.headers.get("Location")
+                    raise unusable(f"{method} {where} redirects to {location!r}, not followed")
                 if response.status_code != 429 and response.status_code < 500:
                     raise rejected(f"{method} {where} was refused, {failure}")
                 retry_after = _retry_after(response)
@@ -242,17 +268,63 @@ class Upstream:
                 await asyncio.sleep(self.policy.delay(attempt, retry_after))
         raise unavailable(f"{method} {where} failed {attempts} times, last {failure}")
 
-    async def download(self, url: str, fallback_type: str) -> tuple[bytes, str]:
-        """The body of a file the upstream made, and its content type: the response's, unless
-        it is missing or says no more than "bytes", then `fallback_type`."""
-        response = await self.send("GET", url)
-        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if not content_type or content_type == "application/octet-stream":
-            content_type = fallback_type
+    async def download(self, url: str) -> bytes:
+        """The body of a file that the upstream made, from a link it handed back: the link must
+        pass the SSRF guard (public addresses, https, unless the limits allow the host), the
+        connection goes to the checked address, no redirect is followed, and the body is cut
+        off past the size limit. Every refusal is `unusable`."""
+        link = str(self.client.base_url.join(url))
+        try:
+            target = await check_url(link, self.limits.allow, subject="file link")
+        except URLRejected as exc:
+            raise unusable(f"GET {link}: {exc.code}: {exc.message}") from None
+        async with httpx.AsyncClient(
+            transport=PinnedTransport(target, ssl_context()),
+            auth=self.client.auth,
+            timeout=self.client.timeout,
+            follow_redirects=False,
+            trust_env=False,
+        ) as pinned:
+            response = await self.send("GET", target.url, client=pinned)
         if not response.content:
-            raise unusable(f"GET {url}: the file is empty")
-        return response.content, content_type
+            raise unusable(f"GET {link}: the file is empty")
+        return response.content
+
+    def own(self, url: str) -> str:
+        """A link to poll or cancel with, joined to the base URL; `unusable` unless it is on the
+        upstream's own origin (the authenticated client must not be led elsewhere)."""
+        link = self.client.base_url.join(url)
+        base = self.client.base_url
+        if (link.scheme, link.host, link.port) != (base.scheme, base.host, base.port):
+            raise unusable(f"{link} is not on the upstream's origin {base}")
+        return str(link)
 
     async def aclose(self) -> None:
         """Close the connections."""
         await self.client.aclose()
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    """The (decoded) body of a streamed response, read as it arrives; `unusable` as soon as it
+    passes `max_bytes`, before reading further (and at once when Content-Length says so)."""
+    where = f"{response.request.method} {response.request.url}"
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise unusable(f"{where}: the body of {declared} bytes is over the limit of {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    # Decoded bytes are counted: a small compressed body may inflate without bound.
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise unusable(f"{where}: the body passed the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _buffered(response: httpx.Response, body: bytes) -> httpx.Response:
+    """The response with its body read (and decoded) already."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request
+    )

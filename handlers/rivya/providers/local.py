@@ -74,10 +74,7 @@ class LocalImageProvider(_LocalProvider):
             count=request.input["num_images"],
             reference=_reference(request, "reference_image"),
         )
-        return [
-            Output(data=data, content_type="image/png", filename=f"{request.task_id}-{i}.png")
-            for i, data in enumerate(images)
-        ]
+        return [Output(data) for data in images]
 
 
 class LocalAudioProvider(_LocalProvider):
@@ -94,7 +91,7 @@ class LocalAudioProvider(_LocalProvider):
             sample_rate=request.input["sample_rate"],
             reference=_reference(request, "reference_audio"),
         )
-        return [Output(data=data, content_type="audio/wav", filename=f"{request.task_id}-0.wav")]
+        return [Output(data)]
 
 
 class LocalVideoProvider(_LocalProvider):
@@ -113,7 +110,7 @@ class LocalVideoProvider(_LocalProvider):
             height=request.input["height"],
             reference=_reference(request, "reference_image"),
         )
-        return [Output(data=data, content_type="video/mp4", filename=f"{request.task_id}-0.mp4")]
+        return [Output(data)]
 
 
 class LocalNoopProvider(_LocalProvider):

@@ -3,7 +3,8 @@
 Besides the options of `rivya.providers.http`, both read `model` (required), the upstream's model
 name. The images provider reads `size` (default "1024x1024"), used when the input has no width
 and height; the speech provider reads `voice` (default "alloy") and `speed` (default: not sent),
-each of which the input may override when the model's parameter schema offers it.
+each of which the input may override when the model's parameter schema offers it. Both are held
+to the `UpstreamLimits` they are built with.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from rivya.providers.base import GenerationRequest, Output, ProviderError
-from rivya.providers.http import Upstream, number, output, read_json, required_str, unusable
+from rivya.providers.http import (
+    Upstream,
+    UpstreamLimits,
+    number,
+    read_json,
+    required_str,
+    unusable,
+)
 
 
 def _prompt(request: GenerationRequest) -> str:
@@ -26,43 +34,48 @@ def _prompt(request: GenerationRequest) -> str:
     return prompt
 
 
+_JSON_ALLOWANCE = 64 * 1024  # the answer's JSON around the images: revised prompts and the like
+
+
 class OpenAIImagesProvider:
     """Images from POST {base_url}/v1/images/generations."""
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, options: Mapping[str, Any], limits: UpstreamLimits) -> None:
         self._model = required_str(options, "model")
         self._size = str(options.get("size", "1024x1024"))
-        self._upstream = Upstream(options)
+        self._upstream = Upstream(options, limits)
 
     async def generate(self, request: GenerationRequest) -> list[Output]:
         """Ask for `num_images` images of the input's size, returned as base64 PNG."""
         width, height = request.input.get("width"), request.input.get("height")
+        count = request.input.get("num_images") or 1
         body = {
             "model": self._model,
             "prompt": _prompt(request),
-            "n": request.input.get("num_images") or 1,
+            "n": count,
             "size": f"{width}x{height}" if width and height else self._size,
             "response_format": "b64_json",
         }
-        response = await self._upstream.send("POST", "/v1/images/generations", json=body)
+        # The answer carries `count` images in base64 (4 characters per 3 bytes), plus JSON.
+        most = count * (self._upstream.limits.max_bytes * 4 // 3 + 4) + _JSON_ALLOWANCE
+        response = await self._upstream.send(
+            "POST", "/v1/images/generations", json=body, max_bytes=most
+        )
         payload = read_json(response)
         items = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(items, list) or not items:
             raise unusable(f"{response.request.url}: no data[] in {response.text[:300]!r}")
-        return [
-            output(request.task_id, index, *await self._image(item))
-            for index, item in enumerate(items)
-        ]
+        return [Output(await self._image(item)) for item in items]
 
-    async def _image(self, item: Any) -> tuple[bytes, str]:
+    async def _image(self, item: Any) -> bytes:
         if isinstance(item, dict) and isinstance(item.get("b64_json"), str):
             try:
-                return base64.b64decode(item["b64_json"], validate=True), "image/png"
+                return base64.b64decode(item["b64_json"], validate=True)
             except binascii.Error as exc:
                 raise unusable(f"an image's b64_json is not base64: {exc}") from exc
         # Some compatible servers ignore response_format and answer with links.
         if isinstance(item, dict) and isinstance(item.get("url"), str):
-            return await self._upstream.download(item["url"], "image/png")
+            return await self._upstream.download(item["url"])
         raise unusable(f"an image item has neither b64_json nor url: {str(item)[:300]!r}")
 
     async def aclose(self) -> None:
@@ -73,11 +86,11 @@ class OpenAIImagesProvider:
 class OpenAISpeechProvider:
     """Speech from POST {base_url}/v1/audio/speech, as WAV."""
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, options: Mapping[str, Any], limits: UpstreamLimits) -> None:
         self._model = required_str(options, "model")
         self._voice = str(options.get("voice", "alloy"))
         self._speed = number(options, "speed", 1.0) if "speed" in options else None
-        self._upstream = Upstream(options)
+        self._upstream = Upstream(options, limits)
 
     async def generate(self, request: GenerationRequest) -> list[Output]:
         """Voice the prompt; the response body is the audio."""
@@ -93,7 +106,7 @@ class OpenAISpeechProvider:
         response = await self._upstream.send("POST", "/v1/audio/speech", json=body)
         if not response.content:
             raise unusable(f"{response.request.url}: the audio is empty")
-        return [output(request.task_id, 0, response.content, "audio/wav")]
+        return [Output(response.content)]
 
     async def aclose(self) -> None:
         """Close the connections."""

@@ -8,6 +8,9 @@ Options, besides those of `rivya.providers.http`:
 - `poll_interval_s`: seconds between polls (default 1.0).
 - `deadline_s`: seconds from submission until the prediction must have ended (default 600);
   past it the prediction is canceled upstream and the task fails retryably.
+
+The links a prediction carries are the upstream's word: those to poll and cancel must stay on its
+own origin, and output files are fetched as `Upstream.download` allows (`UpstreamLimits`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import httpx
 from rivya.providers.base import GenerationRequest, Output, ProviderError
 from rivya.providers.http import (
     Upstream,
+    UpstreamLimits,
     number,
-    output,
     read_json,
     required_str,
     unavailable,
@@ -37,7 +40,6 @@ log = logging.getLogger("rivya.providers")
 _TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 # A cancel is a courtesy to the upstream's bill; it must not hold up the task's own ending.
 _CANCEL_TIMEOUT_S = 5.0
-_FALLBACK_TYPES = {"image": "image/png", "video": "video/mp4", "audio": "audio/wav"}
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,11 @@ class _Prediction:
     cancel_url: str
 
 
-def _parse(response: httpx.Response, previous: _Prediction | None = None) -> _Prediction:
-    """A prediction from its JSON; links it lacks are taken from `previous` or derived."""
+def _parse(
+    upstream: Upstream, response: httpx.Response, previous: _Prediction | None = None
+) -> _Prediction:
+    """A prediction from its JSON; links it lacks are taken from `previous` or derived, and
+    those it has must be on the upstream's origin."""
     body = read_json(response)
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         raise unusable(f"{response.request.url}: not a prediction: {response.text[:300]!r}")
@@ -67,8 +72,8 @@ def _parse(response: httpx.Response, previous: _Prediction | None = None) -> _Pr
         status=str(body.get("status")),
         output=body.get("output"),
         error=body.get("error"),
-        get_url=str(get_url),
-        cancel_url=str(cancel_url),
+        get_url=upstream.own(str(get_url)),
+        cancel_url=upstream.own(str(cancel_url)),
     )
 
 
@@ -96,14 +101,14 @@ def _input(request: GenerationRequest) -> dict[str, Any]:
 class PredictionsProvider:
     """Submits a prediction to POST {base_url}/v1/predictions and polls it to its end."""
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, options: Mapping[str, Any], limits: UpstreamLimits) -> None:
         if "version" in options:
             self._target = {"version": required_str(options, "version")}
         else:
             self._target = {"model": required_str(options, "model")}
         self._poll_interval_s = number(options, "poll_interval_s", 1.0)
         self._deadline_s = number(options, "deadline_s", 600.0)
-        self._upstream = Upstream(options)
+        self._upstream = Upstream(options, limits)
 
     async def generate(self, request: GenerationRequest) -> list[Output]:
         """Run a prediction and download its outputs. A prediction still running when this is
@@ -133,17 +138,18 @@ class PredictionsProvider:
                 f"prediction {prediction.id} of {self._target} was canceled upstream",
                 retryable=False,
             )
-        return await self._download(request, prediction)
+        return await self._download(prediction)
 
     async def _submit(self, request: GenerationRequest) -> _Prediction:
         body = {**self._target, "input": _input(request)}
-        return _parse(await self._upstream.send("POST", "/v1/predictions", json=body))
+        response = await self._upstream.send("POST", "/v1/predictions", json=body)
+        return _parse(self._upstream, response)
 
     async def _wait(self, prediction: _Prediction) -> _Prediction:
         while prediction.status not in _TERMINAL:
             await asyncio.sleep(self._poll_interval_s)
             response = await self._upstream.send("GET", prediction.get_url)
-            prediction = _parse(response, prediction)
+            prediction = _parse(self._upstream, response, prediction)
         return prediction
 
     async def _cancel(self, prediction: _Prediction) -> None:
@@ -154,17 +160,13 @@ class PredictionsProvider:
         except ProviderError as exc:
             log.warning("could not cancel prediction %s upstream: %s", prediction.id, exc)
 
-    async def _download(self, request: GenerationRequest, prediction: _Prediction) -> list[Output]:
+    async def _download(self, prediction: _Prediction) -> list[Output]:
         urls = _urls(prediction.output)
         if not urls:
             raise unusable(
                 f"prediction {prediction.id} succeeded without files: {prediction.output!r}"
             )
-        fallback = _FALLBACK_TYPES.get(request.kind, "application/octet-stream")
-        return [
-            output(request.task_id, index, *await self._upstream.download(url, fallback))
-            for index, url in enumerate(urls)
-        ]
+        return [Output(await self._upstream.download(url)) for url in urls]
 
     def _late(self, request: GenerationRequest) -> ProviderError:
         return unavailable(

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rivya.net.ssrf import AllowList
 from rivya.settings import Settings
-from rivya.webhooks.ssrf import AllowList
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from rivya import clock
 from rivya.errors import InvalidRequest, NotFound
 from rivya.ids import new_id
+from rivya.net.ssrf import Target
 from rivya.store.tables import webhook_endpoints
 from rivya.webhooks.signing import new_secret
-from rivya.webhooks.ssrf import Target
 
 EVENT_TYPES = ("generation.succeeded", "generation.failed", "generation.canceled")
 MAX_DESCRIPTION = 500

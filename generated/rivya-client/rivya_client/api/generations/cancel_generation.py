@@ -82,7 +82,10 @@ def sync_detailed(
 
      A queued task is canceled and refunded at once. For a running task the model is asked to
     stop; the answer waits a few seconds for that, and shows `cancel_requested: true` if the
-    task is still running when it comes. A task that has already ended is a 409.
+    task is still running when it comes. A task that has already ended is a 409
+    `generation_finished`, and so is one that the model completed (or that failed) before the
+    cancellation took effect, even after it was asked for: the task keeps that outcome and its
+    charge, and `GET` shows it with `cancel_requested: true`.
 
     Args:
         task_id (str):  Example: task_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb.
@@ -115,7 +118,10 @@ def sync(
 
      A queued task is canceled and refunded at once. For a running task the model is asked to
     stop; the answer waits a few seconds for that, and shows `cancel_requested: true` if the
-    task is still running when it comes. A task that has already ended is a 409.
+    task is still running when it comes. A task that has already ended is a 409
+    `generation_finished`, and so is one that the model completed (or that failed) before the
+    cancellation took effect, even after it was asked for: the task keeps that outcome and its
+    charge, and `GET` shows it with `cancel_requested: true`.
 
     Args:
         task_id (str):  Example: task_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb.
@@ -143,7 +149,10 @@ async def asyncio_detailed(
 
      A queued task is canceled and refunded at once. For a running task the model is asked to
     stop; the answer waits a few seconds for that, and shows `cancel_requested: true` if the
-    task is still running when it comes. A task that has already ended is a 409.
+    task is still running when it comes. A task that has already ended is a 409
+    `generation_finished`, and so is one that the model completed (or that failed) before the
+    cancellation took effect, even after it was asked for: the task keeps that outcome and its
+    charge, and `GET` shows it with `cancel_requested: true`.
 
     Args:
         task_id (str):  Example: task_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb.
@@ -174,7 +183,10 @@ async def asyncio(
 
      A queued task is canceled and refunded at once. For a running task the model is asked to
     stop; the answer waits a few seconds for that, and shows `cancel_requested: true` if the
-    task is still running when it comes. A task that has already ended is a 409.
+    task is still running when it comes. A task that has already ended is a 409
+    `generation_finished`, and so is one that the model completed (or that failed) before the
+    cancellation took effect, even after it was asked for: the task keeps that outcome and its
+    charge, and `GET` shows it with `cancel_requested: true`.
 
     Args:
         task_id (str):  Example: task_0YkR2mXq8a9Lm3Pq7Rt2Vw5Zb.

@@ -119,6 +119,10 @@ def sync_detailed(
     a file uploaded to this account. The price (from the model's pricing and the input) is
     reserved as the task is created; without enough available credits the answer is 402 and
     no task is made. A success charges the reservation; a failure or cancellation refunds it.
+    Every output is checked before it is kept, as an upload is: its type is read from its
+    bytes and must be of the model's kind (an image model makes PNG, JPEG, GIF or WebP
+    images), within the server's output size and image pixel limits. A model that hands back
+    anything else fails the task with `upstream_bad_response`, refunded.
 
     The answer is 202 with the queued task. Poll `GET /generations/{taskId}` or subscribe to
     webhooks. To wait instead, send `Prefer: wait=N` (N up to 60 seconds): the answer is then
@@ -165,6 +169,10 @@ def sync(
     a file uploaded to this account. The price (from the model's pricing and the input) is
     reserved as the task is created; without enough available credits the answer is 402 and
     no task is made. A success charges the reservation; a failure or cancellation refunds it.
+    Every output is checked before it is kept, as an upload is: its type is read from its
+    bytes and must be of the model's kind (an image model makes PNG, JPEG, GIF or WebP
+    images), within the server's output size and image pixel limits. A model that hands back
+    anything else fails the task with `upstream_bad_response`, refunded.
 
     The answer is 202 with the queued task. Poll `GET /generations/{taskId}` or subscribe to
     webhooks. To wait instead, send `Prefer: wait=N` (N up to 60 seconds): the answer is then
@@ -206,6 +214,10 @@ async def asyncio_detailed(
     a file uploaded to this account. The price (from the model's pricing and the input) is
     reserved as the task is created; without enough available credits the answer is 402 and
     no task is made. A success charges the reservation; a failure or cancellation refunds it.
+    Every output is checked before it is kept, as an upload is: its type is read from its
+    bytes and must be of the model's kind (an image model makes PNG, JPEG, GIF or WebP
+    images), within the server's output size and image pixel limits. A model that hands back
+    anything else fails the task with `upstream_bad_response`, refunded.
 
     The answer is 202 with the queued task. Poll `GET /generations/{taskId}` or subscribe to
     webhooks. To wait instead, send `Prefer: wait=N` (N up to 60 seconds): the answer is then
@@ -250,6 +262,10 @@ async def asyncio(
     a file uploaded to this account. The price (from the model's pricing and the input) is
     reserved as the task is created; without enough available credits the answer is 402 and
     no task is made. A success charges the reservation; a failure or cancellation refunds it.
+    Every output is checked before it is kept, as an upload is: its type is read from its
+    bytes and must be of the model's kind (an image model makes PNG, JPEG, GIF or WebP
+    images), within the server's output size and image pixel limits. A model that hands back
+    anything else fails the task with `upstream_bad_response`, refunded.
 
     The answer is 202 with the queued task. Poll `GET /generations/{taskId}` or subscribe to
     webhooks. To wait instead, send `Prefer: wait=N` (N up to 60 seconds): the answer is then

@@ -1,0 +1,1 @@
+"""Outbound connections to addresses that someone else chose: the SSRF guard and pinning."""
