@@ -106,6 +106,8 @@ class Worker:
             if loop.time() >= next_maintenance:
                 await self._maintain()
                 next_maintenance = loop.time() + MAINTENANCE_EVERY_S
+            # Cleared before claiming: a job added while the lanes claim wakes the next wait.
+            wake.clear()
             filled = False
             for lane in self.lanes:
                 busy = self._busy[lane.name]
@@ -120,7 +122,6 @@ class Worker:
             if filled:
                 await asyncio.sleep(0)
                 continue
-            wake.clear()
             waiters: set[asyncio.Future[object]] = {
                 asyncio.ensure_future(stop.wait()),
                 asyncio.ensure_future(wake.wait()),
