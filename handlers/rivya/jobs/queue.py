@@ -99,9 +99,11 @@ async def claim(
             # Claims of a capped lane take turns across workers, so each counts what the
             # previous one leased (a statement sees what committed before it began).
             await conn.execute(select(func.pg_advisory_xact_lock(_lane_lock(kinds))))
-        query = _fair_share(kinds, at, per_group, limit)
+        chosen = await _fair_share(conn, kinds, at, per_group, limit)
+        # Locked and checked again by id: jobs this claim did not see leased may have changed.
+        query = select(jobs.c.id).where(jobs.c.id.in_(chosen), _takeable(at))
     if postgres:
-        query = query.with_for_update(of=jobs, skip_locked=True)
+        query = query.with_for_update(skip_locked=True)
     ids = list((await conn.execute(query)).scalars())
     if not ids:
         return []
@@ -135,33 +137,31 @@ def _takeable(at: int) -> ColumnElement[bool]:
     return due | abandoned
 
 
-def _fair_share(kinds: Sequence[str], at: int, per_group: int, limit: int) -> Select[tuple[int]]:
-    """Due jobs of `kinds`, at most `per_group` running per group counting those already
-    running, taken in turn: each group's n-th job (counting its running ones) after every
-    group's (n-1)-th, oldest first among equals."""
-    running = (
-        select(jobs.c.group_key, func.count().label("n"))
+async def _fair_share(
+    conn: AsyncConnection, kinds: Sequence[str], at: int, per_group: int, limit: int
+) -> list[int]:
+    """Ids of up to `limit` due jobs of `kinds`, at most `per_group` running per group counting
+    those already running, taken in turn: each group's n-th job (counting its running ones)
+    after every group's (n-1)-th, oldest first among equals. Two plain queries, whose cost does
+    not hang on the planner's statistics of a table that changes all the time."""
+    counts = await conn.execute(
+        select(jobs.c.group_key, func.count())
         .where(jobs.c.kind.in_(kinds), jobs.c.status == RUNNING, jobs.c.lease_expires_at >= at)
         .group_by(jobs.c.group_key)
-        .subquery()
     )
-    # The window sits in a subquery: PostgreSQL refuses FOR UPDATE beside a window function.
+    running: dict[str | None, int] = {group: n for group, n in counts}
     place = func.row_number().over(
         partition_by=jobs.c.group_key, order_by=(jobs.c.run_at, jobs.c.id)
     )
-    due = _due(kinds, at).add_columns(jobs.c.group_key, place.label("place")).subquery()
-    turn = due.c.place + func.coalesce(running.c.n, 0)
-    return (
-        select(jobs.c.id)
-        .join(due, due.c.id == jobs.c.id)
-        .outerjoin(running, running.c.group_key == due.c.group_key)
-        # Said again of the row locked: when a row was claimed by another worker between this
-        # statement's snapshot and its lock, PostgreSQL checks the new version against these
-        # conditions only, not against the subquery's.
-        .where(turn <= per_group, _takeable(at))
-        .order_by(turn, jobs.c.run_at, jobs.c.id)
-        .limit(limit)
-    )
+    due = _due(kinds, at).add_columns(jobs.c.group_key, jobs.c.run_at, place.label("place"))
+    full = [group for group, n in running.items() if group is not None and n >= per_group]
+    if full:
+        # Not even ranked: the backlog of a group at its cap can be most of the queue.
+        due = due.where(jobs.c.group_key.is_(None) | jobs.c.group_key.not_in(full))
+    ranked = due.subquery()
+    heads = await conn.execute(select(ranked).where(ranked.c.place <= per_group))
+    turns = sorted((row.place + running.get(row.group_key, 0), row.run_at, row.id) for row in heads)
+    return [job_id for turn, _, job_id in turns if turn <= per_group][:limit]
 
 
 def _lane_lock(kinds: Sequence[str]) -> int:
