@@ -235,8 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run generation jobs against the same database")
-    worker.add_argument("--concurrency", type=positive_int, help="tasks at once (default 8)")
+    worker = sub.add_parser(
+        "worker", help="run generations and webhook deliveries against the same database"
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=positive_int,
+        help="generations at once (default RIVYA_WORKER_CONCURRENCY, 8)",
+    )
     worker.set_defaults(run=cmd_worker)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", required=True)

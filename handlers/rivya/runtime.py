@@ -162,21 +162,33 @@ class Runtime:
             self._background.append(asyncio.create_task(self.run_worker(self._stop_worker)))
 
     async def run_worker(self, stop: asyncio.Event, concurrency: int | None = None) -> None:
-        """Run a job worker until `stop` is set."""
+        """Run a job worker until `stop` is set: generations (`concurrency` at once, default the
+        setting) and webhook deliveries in lanes of their own, so that slow receivers never
+        hold a generation back, and each account's deliveries capped across workers."""
         from rivya.generation.runner import GenerationRunner
         from rivya.generation.tasks import JOB_KIND
-        from rivya.jobs.worker import Worker
+        from rivya.jobs.worker import Lane, Worker
         from rivya.webhooks import deliveries
 
+        settings = self.settings
+        lanes = [
+            Lane(
+                "generations",
+                {JOB_KIND: GenerationRunner(self)},
+                slots=concurrency or settings.worker_concurrency,
+            ),
+            Lane(
+                "webhooks",
+                {deliveries.JOB_KIND: deliveries.WebhookDeliverer(self)},
+                slots=settings.worker_webhook_concurrency,
+                per_group=settings.webhook_max_in_flight_per_account,
+            ),
+        ]
         await Worker(
             self,
-            {
-                JOB_KIND: GenerationRunner(self),
-                deliveries.JOB_KIND: deliveries.WebhookDeliverer(self),
-            },
-            concurrency=concurrency or self.settings.worker_concurrency,
-            lease_s=self.settings.lease_seconds,
-            drain_s=self.settings.worker_drain_seconds,
+            lanes,
+            lease_s=settings.lease_seconds,
+            drain_s=settings.worker_drain_seconds,
         ).run(stop)
 
     async def stop(self) -> None:

@@ -85,13 +85,31 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=15.0, gt=0, description="How long one webhook delivery attempt may take."
     )
+    webhook_max_endpoints_per_account: int = Field(
+        default=20, ge=1, description="Webhook endpoints an account may have."
+    )
+    webhook_max_in_flight_per_account: int = Field(
+        default=4,
+        ge=1,
+        description="Webhook deliveries of one account attempted at once, across all workers; "
+        "its others wait their turn (delayed, never dropped).",
+    )
     webhook_failing_disable_seconds: int = Field(
         default=5 * 24 * 3600,
         gt=0,
         description="An endpoint whose every attempt has failed for this long is disabled.",
     )
     worker_concurrency: int = Field(
-        default=8, ge=1, description="Tasks one worker process runs at once."
+        default=8,
+        ge=1,
+        description="Generations one worker process runs at once (webhook deliveries have "
+        "slots of their own).",
+    )
+    worker_webhook_concurrency: int = Field(
+        default=16,
+        ge=1,
+        description="Webhook delivery attempts one worker process makes at once, in slots "
+        "apart from generations'.",
     )
     worker_drain_seconds: float = Field(
         default=10.0,

@@ -157,3 +157,20 @@ async def test_another_account_cannot_touch_an_endpoint(
         assert_problem(response, 404, "not_found")
     assert (await client.get("/webhooks", headers=other.headers)).json()["data"] == []
     assert (await client.get(path, headers=tenant.headers)).json()["enabled"] is True
+
+
+async def test_an_account_has_at_most_twenty_endpoints(
+    client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver
+) -> None:
+    """The default limit, as the contract states it: one more is a 409 that changes nothing;
+    deleting one makes room."""
+    made = [await subscribe(client, tenant, f"{receiver.url}/{n}") for n in range(20)]
+    refused = await client.post(
+        "/webhooks", json={"url": receiver.url, "events": EVENTS}, headers=tenant.headers
+    )
+    body = assert_problem(refused, 409, "webhook_endpoint_limit_reached")
+    assert "20" in str(body["detail"])
+    listed = (await client.get("/webhooks?limit=100", headers=tenant.headers)).json()["data"]
+    assert len(listed) == 20
+    await client.delete(f"/webhooks/{made[0]['id']}", headers=tenant.headers)
+    await subscribe(client, tenant, receiver.url)

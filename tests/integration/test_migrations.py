@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
+from rivya.events.outbox import emit
 from rivya.store.db import Database
 from rivya.store.migrate import alembic_config, current_revision, upgrade
-from rivya.store.tables import metadata
+from rivya.store.tables import jobs, metadata
+from rivya.webhooks import endpoints
+from rivya.webhooks.deliveries import fan_out
+from rivya.webhooks.ssrf import AllowList, check_url
+from tests.conftest import make_tenant
 
+SUCCEEDED = "generation.succeeded"
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -33,3 +39,27 @@ async def test_downgrade_to_base_and_back(database: Database) -> None:
     assert await current_revision(database) is None
     await upgrade(database)
     assert await current_revision(database) == HEAD
+
+
+async def test_webhook_jobs_queued_before_job_groups_get_their_account(
+    database: Database,
+) -> None:
+    """Deliveries waiting in the queue when 0005 runs are capped per account like new ones."""
+    tenant = await make_tenant(database)
+    target = await check_url("http://127.0.0.1:9/hooks", AllowList.parse("127.0.0.1"))
+    async with database.write() as conn:
+        await endpoints.create_endpoint(
+            conn, tenant.account_id, target=target, events=[SUCCEEDED], max_endpoints=20
+        )
+        event_id = await emit(conn, tenant.account_id, SUCCEEDED, "task_1", {})
+        await fan_out(conn, event_id, tenant.account_id, SUCCEEDED)
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection), "0004")
+
+    async with database.write() as conn:
+        await conn.run_sync(downgrade)
+    await upgrade(database)
+    async with database.read() as conn:
+        groups = (await conn.execute(select(jobs.c.group_key))).scalars().all()
+    assert groups == [tenant.account_id]

@@ -57,13 +57,16 @@ class _Answer:
 class Receiver:
     """A webhook receiver served by uvicorn on 127.0.0.1 in a thread. Its port is bound from the
     start but refuses connections until `start()`, so a test can have it down, then up. It
-    answers 204 unless told otherwise with `answer_next`."""
+    answers 204 unless told otherwise with `answer_next`, and counts the most requests it was
+    answering at once (`most_at_once`)."""
 
     certificate: tuple[Path, Path] | None = None  # (certificate, key): serve https
     received: list[Received] = field(default_factory=list)
+    most_at_once: int = 0
 
     def __post_init__(self) -> None:
         self._answers: list[_Answer] = []
+        self._at_once = 0
         self._lock = threading.Condition()
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
@@ -100,6 +103,7 @@ class Receiver:
         with self._lock:
             self.received.clear()
             self._answers.clear()
+            self.most_at_once = self._at_once
 
     def start(self) -> Receiver:
         """Start accepting connections."""
@@ -135,8 +139,14 @@ class Receiver:
                 Received(request.url.path, dict(request.headers), body, time.monotonic())
             )
             answer = self._answers.pop(0) if self._answers else _Answer(204, {}, 0.0, False)
-        if answer.hang_s:
-            await asyncio.sleep(answer.hang_s)
+            self._at_once += 1
+            self.most_at_once = max(self.most_at_once, self._at_once)
+        try:
+            if answer.hang_s:
+                await asyncio.sleep(answer.hang_s)
+        finally:
+            with self._lock:
+                self._at_once -= 1
         if answer.endless:
             return StreamingResponse(_endless(), answer.status, headers=answer.headers)
         return Response(status_code=answer.status, headers=answer.headers)

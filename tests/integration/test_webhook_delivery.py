@@ -19,7 +19,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from rivya import clock
 from rivya.errors import Conflict, InvalidRequest, NotFound
 from rivya.events.outbox import emit
-from rivya.jobs.worker import Worker
+from rivya.jobs.worker import Lane, Worker
 from rivya.net.ssrf import AllowList
 from rivya.runtime import Runtime
 from rivya.settings import Settings
@@ -73,8 +73,7 @@ async def working(runtime: Runtime) -> AsyncIterator[None]:
     """A worker delivering webhooks until the block ends."""
     worker = Worker(
         runtime,
-        {JOB_KIND: WebhookDeliverer(runtime)},
-        concurrency=4,
+        [Lane("webhooks", {JOB_KIND: WebhookDeliverer(runtime)}, slots=4, per_group=4)],
         lease_s=5,
         poll_s=0.05,
         drain_s=1,
@@ -94,7 +93,7 @@ async def subscribe(
     target = await check_url(url, AllowList.parse("127.0.0.1"))
     async with db.write() as conn:
         return await endpoints.create_endpoint(
-            conn, account_id, target=target, events=events or [SUCCEEDED]
+            conn, account_id, target=target, events=events or [SUCCEEDED], max_endpoints=20
         )
 
 

@@ -3,13 +3,14 @@ update, delete, rotate; validation; and one account never reaching another's end
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
 from sqlalchemy import update
 
 from rivya import clock
-from rivya.errors import InvalidRequest, NotFound
+from rivya.errors import Conflict, InvalidRequest, NotFound
 from rivya.net.ssrf import AllowList, Target
 from rivya.store.db import Database
 from rivya.store.tables import webhook_endpoints
@@ -21,6 +22,7 @@ from tests.conftest import FrozenClock, make_tenant
 ALLOW = AllowList.parse("127.0.0.1")
 URL = "http://127.0.0.1:9/hooks"
 ALL = ["generation.succeeded", "generation.failed", "generation.canceled"]
+MAX_ENDPOINTS = 20
 
 
 async def target(url: str = URL) -> Target:
@@ -30,7 +32,9 @@ async def target(url: str = URL) -> Target:
 async def create(db: Database, account_id: str) -> Endpoint:
     checked = await target()
     async with db.write() as conn:
-        return await endpoints.create_endpoint(conn, account_id, target=checked, events=ALL)
+        return await endpoints.create_endpoint(
+            conn, account_id, target=checked, events=ALL, max_endpoints=MAX_ENDPOINTS
+        )
 
 
 async def get(db: Database, account_id: str, endpoint_id: str) -> Endpoint:
@@ -47,6 +51,7 @@ async def test_create_shows_the_secret_once(database: Database) -> None:
             tenant.account_id,
             target=checked,
             events=["generation.failed", "generation.succeeded", "generation.failed"],
+            max_endpoints=MAX_ENDPOINTS,
             description="production receiver",
         )
     assert created.secret.startswith("whsec_")
@@ -79,7 +84,12 @@ async def test_create_checks_events_and_description(
     with pytest.raises(InvalidRequest) as caught:
         async with database.write() as conn:
             await endpoints.create_endpoint(
-                conn, tenant.account_id, target=checked, events=events, description=description
+                conn,
+                tenant.account_id,
+                target=checked,
+                events=events,
+                max_endpoints=MAX_ENDPOINTS,
+                description=description,
             )
     assert caught.value.code == code
 
@@ -90,7 +100,7 @@ async def test_the_url_stored_is_the_checked_one(database: Database) -> None:
     checked = await target("HTTP://127.0.0.1:9/hooks?source=rivya")
     async with database.write() as conn:
         created = await endpoints.create_endpoint(
-            conn, tenant.account_id, target=checked, events=ALL
+            conn, tenant.account_id, target=checked, events=ALL, max_endpoints=MAX_ENDPOINTS
         )
     assert created.url == "http://127.0.0.1:9/hooks?source=rivya"
     moved = await target("http://127.0.0.1:10/new")
@@ -214,3 +224,48 @@ async def test_another_account_cannot_reach_an_endpoint(database: Database) -> N
         assert listed == []
     untouched = await get(database, owner.account_id, endpoint.id)
     assert untouched.enabled and untouched.secret == endpoint.secret
+
+
+async def test_an_account_has_at_most_max_endpoints(database: Database) -> None:
+    """Disabled endpoints count (they can be enabled again), deleted ones do not; another
+    account has its own allowance."""
+    tenant, other = await make_tenant(database), await make_tenant(database)
+    made = [await create(database, tenant.account_id) for _ in range(MAX_ENDPOINTS)]
+    async with database.write() as conn:
+        await endpoints.update_endpoint(conn, tenant.account_id, made[0].id, enabled=False)
+    with pytest.raises(Conflict) as caught:
+        await create(database, tenant.account_id)
+    assert caught.value.code == "webhook_endpoint_limit_reached"
+    assert str(MAX_ENDPOINTS) in caught.value.message
+    await create(database, other.account_id)
+    async with database.write() as conn:
+        await endpoints.delete_endpoint(conn, tenant.account_id, made[1].id)
+    await create(database, tenant.account_id)
+    async with database.read() as conn:
+        listed, _ = await endpoints.list_endpoints(conn, tenant.account_id, limit=100)
+    assert len(listed) == MAX_ENDPOINTS
+
+
+async def test_concurrent_creations_do_not_pass_the_cap_together(database: Database) -> None:
+    """Ten creations at once with room for three: three succeed, the others are refused (the
+    count and the insert of one creation are not interleaved with another's)."""
+    tenant = await make_tenant(database)
+    for _ in range(MAX_ENDPOINTS - 3):
+        await create(database, tenant.account_id)
+    checked = await target()
+
+    async def one() -> Endpoint:
+        async with database.write() as conn:
+            made = await endpoints.create_endpoint(
+                conn, tenant.account_id, target=checked, events=ALL, max_endpoints=MAX_ENDPOINTS
+            )
+            # Hold the transaction open a moment, so that the others run beside it.
+            await asyncio.sleep(0.05)
+            return made
+
+    outcomes = await asyncio.gather(*(one() for _ in range(10)), return_exceptions=True)
+    assert sum(isinstance(o, Endpoint) for o in outcomes) == 3
+    assert all(isinstance(o, (Endpoint, Conflict)) for o in outcomes), outcomes
+    async with database.read() as conn:
+        listed, _ = await endpoints.list_endpoints(conn, tenant.account_id, limit=100)
+    assert len(listed) == MAX_ENDPOINTS

@@ -32,7 +32,7 @@ from rivya.files.storage import storage_from_settings
 from rivya.generation import tasks
 from rivya.generation.runner import GenerationRunner
 from rivya.jobs.queue import now_ms
-from rivya.jobs.worker import Worker
+from rivya.jobs.worker import Lane, Worker
 from rivya.runtime import Runtime
 from rivya.settings import BUILTIN_CATALOG, Settings
 from rivya.store.db import Database
@@ -178,8 +178,7 @@ async def worker_in_process(stack: Stack, *, drain_s: float = DRAIN_S) -> AsyncI
     runtime = Runtime.build(stack.settings())
     worker = Worker(
         runtime,
-        {tasks.JOB_KIND: GenerationRunner(runtime)},
-        concurrency=2,
+        [Lane("generations", {tasks.JOB_KIND: GenerationRunner(runtime)}, slots=2)],
         lease_s=LEASE_S,
         drain_s=drain_s,
     )

@@ -21,9 +21,15 @@ async def _checked(url: str) -> Target:
 async def create_webhook_endpoint(user: str, body: dict[str, Any]) -> Response:
     """POST /webhooks"""
     target = await _checked(body["url"])
-    async with runtime().db.write() as conn:
+    rt = runtime()
+    async with rt.db.write() as conn:
         endpoint = await endpoints.create_endpoint(
-            conn, user, target=target, events=body["events"], description=body.get("description")
+            conn,
+            user,
+            target=target,
+            events=body["events"],
+            max_endpoints=rt.settings.webhook_max_endpoints_per_account,
+            description=body.get("description"),
         )
     return render(endpoints.render(endpoint, with_secret=True), 201)
 

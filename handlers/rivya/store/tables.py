@@ -159,8 +159,9 @@ tasks = Table(
     Index("ix_tasks_account_id_id", "account_id", "id"),
 )
 
-# The queue. One row per unit of work (a generation to run, later a webhook to deliver); the
-# domain row it refers to holds the state users see. Times in milliseconds.
+# The queue. One row per unit of work (a generation to run, a webhook to deliver); the domain row
+# it refers to holds the state users see. `group_key` names whose job it is (a webhook's account),
+# for lanes that cap the jobs of one group running at once. Times in milliseconds.
 jobs = Table(
     "jobs",
     metadata,
@@ -175,8 +176,9 @@ jobs = Table(
     Column("lease_expires_at", BigInteger, nullable=True),
     Column("last_error", String(500), nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    Column("group_key", String(64), nullable=True),
     UniqueConstraint("kind", "ref"),
-    Index("ix_jobs_status_run_at", "status", "run_at"),
+    Index("ix_jobs_kind_status_run_at", "kind", "status", "run_at"),
 )
 
 # The transactional outbox: written in the transaction that makes the change it reports.

@@ -291,7 +291,7 @@ async def _new_delivery(
             created_at=clock.now(),
         )
     )
-    await queue.enqueue(conn, JOB_KIND, delivery_id, max_attempts=MAX_CLAIMS)
+    await queue.enqueue(conn, JOB_KIND, delivery_id, max_attempts=MAX_CLAIMS, group=account_id)
     return delivery_id
 
 

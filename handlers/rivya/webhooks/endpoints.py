@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rivya import clock
-from rivya.errors import InvalidRequest, NotFound
+from rivya.errors import Conflict, InvalidRequest, NotFound
 from rivya.ids import new_id
 from rivya.net.ssrf import Target
-from rivya.store.tables import webhook_endpoints
+from rivya.store.tables import accounts, webhook_endpoints
 from rivya.webhooks.signing import new_secret
 
 EVENT_TYPES = ("generation.succeeded", "generation.failed", "generation.canceled")
@@ -78,12 +78,30 @@ async def create_endpoint(
     *,
     target: Target,
     events: list[str],
+    max_endpoints: int,
     description: str | None = None,
 ) -> Endpoint:
     """Subscribe the URL of `target` to `events`. The target is what `check_url` made of the URL:
     call it before the transaction (it resolves the host, and a write transaction should not wait
-    on DNS). A bad event list or description is InvalidRequest. The endpoint returned carries its
-    secret: show it, it is not shown again."""
+    on DNS). A bad event list or description is InvalidRequest; Conflict when the account has
+    `max_endpoints` already (disabled ones count, deleted ones do not). The endpoint returned
+    carries its secret: show it, it is not shown again."""
+    description = _checked_description(description)
+    events = _checked_events(events)
+    # Creations of one account take turns (the row lock on PostgreSQL; SQLite's write
+    # transactions are serial), so two at once cannot both pass the count.
+    await conn.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
+    held = await conn.scalar(
+        select(func.count())
+        .select_from(webhook_endpoints)
+        .where(webhook_endpoints.c.account_id == account_id, _not_deleted())
+    )
+    if (held or 0) >= max_endpoints:
+        raise Conflict(
+            f"This account has {held} webhook endpoints, the most it may have "
+            f"({max_endpoints}); delete one first.",
+            code="webhook_endpoint_limit_reached",
+        )
     now = clock.now()
     endpoint_id = new_id("whep")
     await conn.execute(
@@ -91,8 +109,8 @@ async def create_endpoint(
             id=endpoint_id,
             account_id=account_id,
             url=target.url,
-            description=_checked_description(description),
-            events=_checked_events(events),
+            description=description,
+            events=events,
             enabled=True,
             secret=new_secret(),
             created_at=now,

@@ -48,6 +48,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -106,6 +111,11 @@ def sync_detailed(
     2 h, 5 h, 10 h, 14 h, 20 h, 24 h, with jitter; `Retry-After` honoured). A 410 disables
     the endpoint, and so do 5 days of failing every attempt.
 
+    Limits: an account has at most 20 endpoints (disabled ones count, deleted ones do not);
+    one more is a 409 with the code `webhook_endpoint_limit_reached`. At most 4 deliveries
+    of an account are attempted at once; its others wait their turn (delayed, never dropped
+    or failed for it), so slow receivers delay only their own account's webhooks.
+
     Args:
         body (WebhookEndpointCreate): An endpoint to subscribe. Example: {'url':
             'https://example.com/rivya/webhooks', 'events': ['generation.succeeded',
@@ -151,6 +161,11 @@ def sync(
     2 h, 5 h, 10 h, 14 h, 20 h, 24 h, with jitter; `Retry-After` honoured). A 410 disables
     the endpoint, and so do 5 days of failing every attempt.
 
+    Limits: an account has at most 20 endpoints (disabled ones count, deleted ones do not);
+    one more is a 409 with the code `webhook_endpoint_limit_reached`. At most 4 deliveries
+    of an account are attempted at once; its others wait their turn (delayed, never dropped
+    or failed for it), so slow receivers delay only their own account's webhooks.
+
     Args:
         body (WebhookEndpointCreate): An endpoint to subscribe. Example: {'url':
             'https://example.com/rivya/webhooks', 'events': ['generation.succeeded',
@@ -190,6 +205,11 @@ async def asyncio_detailed(
     within 15 s is a delivery; anything else is retried (immediately, 5 s, 5 min, 30 min,
     2 h, 5 h, 10 h, 14 h, 20 h, 24 h, with jitter; `Retry-After` honoured). A 410 disables
     the endpoint, and so do 5 days of failing every attempt.
+
+    Limits: an account has at most 20 endpoints (disabled ones count, deleted ones do not);
+    one more is a 409 with the code `webhook_endpoint_limit_reached`. At most 4 deliveries
+    of an account are attempted at once; its others wait their turn (delayed, never dropped
+    or failed for it), so slow receivers delay only their own account's webhooks.
 
     Args:
         body (WebhookEndpointCreate): An endpoint to subscribe. Example: {'url':
@@ -233,6 +253,11 @@ async def asyncio(
     within 15 s is a delivery; anything else is retried (immediately, 5 s, 5 min, 30 min,
     2 h, 5 h, 10 h, 14 h, 20 h, 24 h, with jitter; `Retry-After` honoured). A 410 disables
     the endpoint, and so do 5 days of failing every attempt.
+
+    Limits: an account has at most 20 endpoints (disabled ones count, deleted ones do not);
+    one more is a 409 with the code `webhook_endpoint_limit_reached`. At most 4 deliveries
+    of an account are attempted at once; its others wait their turn (delayed, never dropped
+    or failed for it), so slow receivers delay only their own account's webhooks.
 
     Args:
         body (WebhookEndpointCreate): An endpoint to subscribe. Example: {'url':
