@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         description="Requests per account, in the `limits` notation (e.g. 600/minute or "
         "50/second;2000/hour for the first only); empty turns limits off.",
     )
+    auth_failure_limit: str = Field(
+        default="30/minute",
+        description="Failed authentications per client address (`limits` notation); beyond it, "
+        "keys the server does not already know are refused with a 429 before any database "
+        "lookup. Empty turns it off.",
+    )
     rate_limit_storage: str = Field(
         default="async+memory://",
         description="Where request counts live: async+memory:// (one server) or "
