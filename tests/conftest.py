@@ -179,14 +179,16 @@ async def tenant(database: Database) -> Tenant:
 
 @pytest.fixture
 def live_url(settings: Settings, database: Database) -> Iterator[str]:
-    """The app served by uvicorn on a free 127.0.0.1 port, in a thread with its own event loop
-    and its own handle on the test database (for real HTTP clients: SDKs, streams, disconnects).
-    Yields the API's base URL."""
+    """The app served by uvicorn with the options of `rivya serve`, on a free 127.0.0.1 port, in a
+    thread with its own event loop and its own handle on the test database (for real HTTP
+    clients: SDKs, streams, disconnects). Yields the API's base URL."""
     import socket
     import threading
     import time
 
     import uvicorn
+
+    from rivya.web.http_server import server_options
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -198,7 +200,10 @@ def live_url(settings: Settings, database: Database) -> Iterator[str]:
         nonlocal server
         runtime = Runtime.build(settings, db=Database(url, **database.engine_kwargs))
         app = create_app(runtime=runtime, run_worker=True)
-        server = uvicorn.Server(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=2))
+        config = uvicorn.Config(
+            app, log_config=None, timeout_graceful_shutdown=2, **server_options(settings)
+        )
+        server = uvicorn.Server(config)
         server.run(sockets=[sock])
 
     thread = threading.Thread(target=serve, daemon=True)

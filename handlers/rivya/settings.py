@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest upload.")
     max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body.")
+    max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request head (request line and headers); beyond it the server "
+        "answers 431 and closes the connection.",
+    )
     max_image_pixels: int = Field(
         default=40_000_000, gt=0, description="Largest image (width x height) accepted."
     )
