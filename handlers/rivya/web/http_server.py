@@ -31,17 +31,18 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_head = False
-        # Two measures of the head's size: what the parser has reported (the request line as it
-        # arrives, each header once complete), and the socket reads that ended inside the head
-        # (which covers a long header the parser is still buffering). The second overcounts only
-        # when a read also held the end of a pipelined request before this one.
-        self._head_reported = 0
+        # Bytes of the socket reads that ended inside the current head (this overcounts only
+        # when a read also held the end of a pipelined request before it), and the size of the
+        # read being parsed. Counting reads, not parser callbacks, costs nothing per header and
+        # covers a long header that httptools is still buffering.
         self._head_received = 0
+        self._read_size = 0
         self._refused = False
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        self._read_size = len(data)
         super().data_received(data)
         if self._in_head and not self._refused:
             self._head_received += len(data)
@@ -51,18 +52,16 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
-        self._head_reported = self._head_received = 0
-
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)  # ": " and CRLF
-        super().on_header(name, value)
+        self._head_received = 0
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        # The head ended in this read: measure it exactly only when it could be over the limit.
+        if self._head_received + self._read_size > self.max_head_bytes and (
+            self._head_size() > self.max_head_bytes
+        ):
+            self._refused = True
+            raise HeadTooLarge
         super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:
@@ -72,11 +71,8 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         else:
             super().send_400_response(msg)
 
-    def _count(self, size: int) -> None:
-        self._head_reported += size
-        if self._head_reported > self.max_head_bytes:
-            self._refused = True
-            raise HeadTooLarge
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
 
     def _refuse(self) -> None:
         self._refused = True
