@@ -101,7 +101,8 @@ def main() -> int:
                     "--no-color",
                     *sys.argv[1:],
                 ]  # fmt: skip
-                status = subprocess.run(command, env=env).returncode
+                hooks = {"SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("hooks.py"))}
+                status = subprocess.run(command, env={**env, **hooks}).returncode
             finally:
                 server.send_signal(signal.SIGTERM)
                 try:
