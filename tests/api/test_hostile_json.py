@@ -218,7 +218,16 @@ async def test_nesting_up_to_the_limit_is_parsed(client: httpx.AsyncClient, tena
     assert_problem(response, 400, "invalid_request")
 
 
-async def test_query_parameters_cannot_carry_nul(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    response = await client.get("/generations?model=a%00b", headers=tenant.headers)
-    problem = assert_problem(response, 400, "invalid_request")
-    assert "'model'" in str(problem["detail"])
+async def test_query_and_path_parameters_cannot_carry_nul(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for url, name in [
+        ("/generations?model=a%00b", "model"),
+        ("/generations?after=task_a%00", "after"),
+        ("/chat/sessions?after=%00", "after"),
+        ("/generations/task_a%00b", "taskId"),
+        ("/webhooks/whep_%00", "endpointId"),
+    ]:
+        response = await client.get(url, headers=tenant.headers)
+        problem = assert_problem(response, 400, "invalid_request")
+        assert f"'{name}'" in str(problem["detail"]), url
