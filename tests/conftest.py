@@ -26,6 +26,7 @@ from rivya.runtime import Runtime
 from rivya.settings import BUILTIN_CATALOG, Settings
 from rivya.store.db import Database
 from rivya.store.migrate import upgrade
+from rivya.web.http_server import server_options
 
 POSTGRES_URL = os.environ.get("RIVYA_TEST_POSTGRES_URL")
 
@@ -199,7 +200,12 @@ class LiveServer:
         def serve() -> None:
             runtime = Runtime.build(settings, db=Database(url, **database.engine_kwargs))
             app = create_app(runtime=runtime, run_worker=True)
-            config = uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=graceful_s)
+            config = uvicorn.Config(
+                app,
+                log_config=None,
+                timeout_graceful_shutdown=graceful_s,
+                **server_options(settings),
+            )
             self._server = uvicorn.Server(config)
             self._server.run(sockets=[self._sock])
 

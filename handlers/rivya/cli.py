@@ -145,6 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from rivya.app import create_app
     from rivya.logs import configure
+    from rivya.web.http_server import server_options
 
     settings = Settings()
     configure(settings.log_level)
@@ -164,6 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,
+        **server_options(settings),
     )
     return 0
 

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest upload.")
     max_json_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest JSON body.")
+    max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request head (request line and headers); beyond it the server "
+        "answers 431 and closes the connection.",
+    )
     max_image_pixels: int = Field(
         default=40_000_000, gt=0, description="Largest image (width x height) accepted."
     )
@@ -133,6 +139,12 @@ class Settings(BaseSettings):
         default="600/minute",
         description="Requests per account, in the `limits` notation (e.g. 600/minute or "
         "50/second;2000/hour for the first only); empty turns limits off.",
+    )
+    auth_failure_limit: str = Field(
+        default="30/minute",
+        description="Failed authentications per client address (`limits` notation); beyond it, "
+        "keys the server does not already know are refused with a 429 before any database "
+        "lookup. Empty turns it off.",
     )
     rate_limit_storage: str = Field(
         default="async+memory://",

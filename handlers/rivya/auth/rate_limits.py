@@ -5,6 +5,10 @@ by every API server (`RIVYA_RATE_LIMIT_STORAGE=async+redis://host:6379`). Every 
 authenticated request carries the account's standing in OpenAI's headers
 (`x-ratelimit-limit-requests`, `-remaining-requests`, `-reset-requests`); a request over the
 limit is a 429 with `Retry-After`, and is not served.
+
+Failed authentications are counted per client address (`RIVYA_AUTH_FAILURE_LIMIT`) in the same
+storage: a well-formed but unknown key costs a database lookup, so once an address is over its
+limit, keys it sends that the key cache does not know are refused before any lookup.
 """
 
 from __future__ import annotations
@@ -42,11 +46,15 @@ class Standing:
 
 
 class RateLimiter:
-    """Counts requests per account against `RIVYA_RATE_LIMIT` (off when empty)."""
+    """Counts requests per account against `RIVYA_RATE_LIMIT`, and failed authentications per
+    client address against `RIVYA_AUTH_FAILURE_LIMIT` (each off when empty)."""
 
     def __init__(self, settings: Settings) -> None:
         self.item: RateLimitItem | None = (
             parse(settings.rate_limit) if settings.rate_limit else None
+        )
+        self.auth_failures: RateLimitItem | None = (
+            parse(settings.auth_failure_limit) if settings.auth_failure_limit else None
         )
         uri = settings.rate_limit_storage
         options = {"implementation": "redispy"} if uri.startswith("async+redis") else {}
@@ -64,3 +72,18 @@ class RateLimiter:
             remaining=stats.remaining,
             reset_in=max(0.0, stats.reset_time - time.time()),
         )
+
+    async def auth_failed(self, address: str) -> None:
+        """Count one failed authentication from `address`."""
+        if self.auth_failures is not None:
+            await self.strategy.hit(self.auth_failures, "auth-failure", address)
+
+    async def auth_blocked_for(self, address: str) -> int | None:
+        """Whole seconds until `address` may try an unknown key again, or None when it may
+        now (or when the limit is off)."""
+        if self.auth_failures is None or await self.strategy.test(
+            self.auth_failures, "auth-failure", address
+        ):
+            return None
+        stats = await self.strategy.get_window_stats(self.auth_failures, "auth-failure", address)
+        return max(1, math.ceil(stats.reset_time - time.time()))

@@ -9,12 +9,14 @@ disk, and the handler checks the file itself.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from connexion.validators import AbstractRequestBodyValidator, JSONRequestBodyValidator
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 
+from rivya.web import strict_json
 from rivya.web.problems import ApiProblem
 from rivya.web.request_context import SCOPE_KEY
 
@@ -48,11 +50,16 @@ def limit_body(receive: Receive, scope: Scope, limit: int) -> Receive:
 
 
 class LimitedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """JSON bodies up to `max_json_bytes`, then connexion's validation."""
+    """JSON bodies up to `max_json_bytes`, parsed strictly (rivya.web.strict_json), then
+    connexion's validation."""
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> Any:
         limit = scope[SCOPE_KEY].settings.max_json_bytes
         return await super().wrap_receive(limit_body(receive, scope, limit), scope=scope)
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        text = b"".join([chunk async for chunk in stream]).decode(self._encoding)
+        return strict_json.loads(text) if text else None
 
 
 class StreamingUploadValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
