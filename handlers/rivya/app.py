@@ -11,7 +11,7 @@ from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
-from rivya.runtime import SPEC_PATH, Runtime
+from rivya.runtime import Runtime, contract
 from rivya.settings import Settings
 from rivya.store.migrate import upgrade
 from rivya.web import problems
@@ -38,7 +38,7 @@ def create_app(
 
     app = AsyncApp(__name__, lifespan=lifespan)
     app.add_api(
-        SPEC_PATH,
+        contract(),
         swagger_ui_options=SwaggerUIOptions(
             swagger_ui=True, swagger_ui_path="/ui", serve_spec=False, spec_path="/openapi.json"
         ),
