@@ -14,7 +14,7 @@ async def test_shows_balance_reserved_and_available(
     client: httpx.AsyncClient, database: Database, tenant: Tenant
 ) -> None:
     async with database.write() as conn:
-        await holds.reserve(conn, tenant.account_id, 300)
+        await holds.reserve(conn, tenant.account_id, 300, kind=holds.GENERATION)
     response = await client.get("/credits", headers=tenant.headers)
     assert response.status_code == 200
     wallet = Credits.model_validate(response.json())

@@ -26,7 +26,9 @@ async def wallet_of(db: Database, account_id: str) -> Balance:
 async def test_reserve_then_partial_capture_releases_the_rest(database: Database) -> None:
     t = await make_tenant(database, credits=100)
     async with database.write() as conn:
-        hold = await holds.reserve(conn, t.account_id, 40, reference="task_x")
+        hold = await holds.reserve(
+            conn, t.account_id, 40, kind=holds.GENERATION, reference="task_x"
+        )
     assert await wallet_of(database, t.account_id) == Balance(balance=100, reserved=40)
 
     async with database.write() as conn:
@@ -38,8 +40,8 @@ async def test_reserve_then_partial_capture_releases_the_rest(database: Database
 async def test_full_capture_and_release(database: Database) -> None:
     t = await make_tenant(database, credits=100)
     async with database.write() as conn:
-        a = await holds.reserve(conn, t.account_id, 30)
-        b = await holds.reserve(conn, t.account_id, 50)
+        a = await holds.reserve(conn, t.account_id, 30, kind=holds.GENERATION)
+        b = await holds.reserve(conn, t.account_id, 50, kind=holds.GENERATION)
     async with database.write() as conn:
         await holds.capture(conn, a.id)
         await holds.release(conn, b.id)
@@ -49,7 +51,7 @@ async def test_full_capture_and_release(database: Database) -> None:
 async def test_a_hold_resolves_exactly_once(database: Database) -> None:
     t = await make_tenant(database, credits=100)
     async with database.write() as conn:
-        hold = await holds.reserve(conn, t.account_id, 60)
+        hold = await holds.reserve(conn, t.account_id, 60, kind=holds.GENERATION)
     async with database.write() as conn:
         assert (await holds.capture(conn, hold.id, 10)).applied
     for settle in (holds.capture, holds.release):
@@ -63,10 +65,10 @@ async def test_a_hold_resolves_exactly_once(database: Database) -> None:
 async def test_insufficient_credits_holds_nothing(database: Database) -> None:
     t = await make_tenant(database, credits=10)
     async with database.write() as conn:
-        await holds.reserve(conn, t.account_id, 7)
+        await holds.reserve(conn, t.account_id, 7, kind=holds.GENERATION)
     with pytest.raises(InsufficientCredits) as refused:
         async with database.write() as conn:
-            await holds.reserve(conn, t.account_id, 4)
+            await holds.reserve(conn, t.account_id, 4, kind=holds.GENERATION)
     assert refused.value.needed == 4 and refused.value.available == 3
     assert await wallet_of(database, t.account_id) == Balance(balance=10, reserved=7)
 
@@ -74,10 +76,10 @@ async def test_insufficient_credits_holds_nothing(database: Database) -> None:
 async def test_bad_amounts_are_refused(database: Database) -> None:
     t = await make_tenant(database, credits=10)
     async with database.write() as conn:
-        hold = await holds.reserve(conn, t.account_id, 5)
+        hold = await holds.reserve(conn, t.account_id, 5, kind=holds.GENERATION)
     for bad in (
-        lambda c: holds.reserve(c, t.account_id, 0),
-        lambda c: holds.reserve(c, t.account_id, -3),
+        lambda c: holds.reserve(c, t.account_id, 0, kind=holds.GENERATION),
+        lambda c: holds.reserve(c, t.account_id, -3, kind=holds.GENERATION),
         lambda c: grant(c, t.account_id, 0),
     ):
         with pytest.raises(InvalidRequest):
@@ -97,7 +99,7 @@ async def test_fifty_concurrent_reservations_against_ten(database: Database) -> 
     async def attempt() -> bool:
         try:
             async with database.write() as conn:
-                await holds.reserve(conn, t.account_id, 10)
+                await holds.reserve(conn, t.account_id, 10, kind=holds.GENERATION)
         except InsufficientCredits:
             return False
         return True
@@ -112,7 +114,7 @@ async def test_concurrent_settlements_of_one_hold_apply_once(database: Database)
     """Workers racing to capture and release the same hold: exactly one wins."""
     t = await make_tenant(database, credits=100)
     async with database.write() as conn:
-        hold = await holds.reserve(conn, t.account_id, 40)
+        hold = await holds.reserve(conn, t.account_id, 40, kind=holds.GENERATION)
 
     async def settle(i: int) -> bool:
         async with database.write() as conn:
@@ -130,7 +132,7 @@ async def test_settlement_rolls_back_with_its_transaction(database: Database) ->
     """A crash after the capture statement but before commit leaves the hold pending."""
     t = await make_tenant(database, credits=50)
     async with database.write() as conn:
-        hold = await holds.reserve(conn, t.account_id, 20)
+        hold = await holds.reserve(conn, t.account_id, 20, kind=holds.GENERATION)
     with pytest.raises(RuntimeError):
         async with database.write() as conn:
             await holds.capture(conn, hold.id)
@@ -153,8 +155,8 @@ async def test_abandoned_chat_reservations_are_released(
 
     t = await make_tenant(database, credits=100)
     async with database.write() as conn:
-        await holds.reserve(conn, t.account_id, 30, reference="chatcmpl-dead")
-        await holds.reserve(conn, t.account_id, 5, reference="task_other")
+        await holds.reserve(conn, t.account_id, 30, kind=holds.CHAT, reference="chatcmpl-dead")
+        await holds.reserve(conn, t.account_id, 5, kind=holds.GENERATION, reference="task_other")
     runtime = Runtime.build(settings, db=database)
     assert await release_abandoned(runtime) == 0
     frozen_clock.advance(ABANDONED_AFTER_S + 1)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from rivya.events.outbox import emit
 from rivya.store.db import Database
 from rivya.store.migrate import alembic_config, current_revision, upgrade
-from rivya.store.tables import jobs, metadata
+from rivya.store.tables import holds, jobs, metadata
 from rivya.webhooks import endpoints
 from rivya.webhooks.deliveries import fan_out
 from rivya.webhooks.ssrf import AllowList, check_url
@@ -63,3 +63,29 @@ async def test_webhook_jobs_queued_before_job_groups_get_their_account(
     async with database.read() as conn:
         groups = (await conn.execute(select(jobs.c.group_key))).scalars().all()
     assert groups == [tenant.account_id]
+
+
+async def test_holds_made_before_hold_kinds_are_told_apart_by_their_reference(
+    database: Database,
+) -> None:
+    """0006 gives the holds it finds their kind: a chat turn's by its completion id."""
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection), "0005")
+
+    tenant = await make_tenant(database)
+    async with database.write() as conn:
+        await conn.run_sync(downgrade)
+    async with database.write() as conn:
+        for hold_id, reference in (("hold_a", "chatcmpl-x"), ("hold_b", "task_y")):
+            await conn.execute(
+                text(
+                    "INSERT INTO holds (id, account_id, amount, status, reference, created_at)"
+                    " VALUES (:id, :account, 5, 'pending', :reference, 0)"
+                ),
+                {"id": hold_id, "account": tenant.account_id, "reference": reference},
+            )
+    await upgrade(database)
+    async with database.read() as conn:
+        kinds = dict((await conn.execute(select(holds.c.id, holds.c.kind))).all())
+    assert kinds == {"hold_a": "chat", "hold_b": "generation"}

@@ -26,6 +26,7 @@ from rivya.ids import new_id
 from rivya.store.tables import holds, wallets
 
 PENDING, CAPTURED, RELEASED = "pending", "captured", "released"
+GENERATION, CHAT = "generation", "chat"  # what a hold pays for
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,15 @@ class Settlement:
 
 
 async def reserve(
-    conn: AsyncConnection, account_id: str, amount: int, *, reference: str | None = None
+    conn: AsyncConnection,
+    account_id: str,
+    amount: int,
+    *,
+    kind: str,
+    reference: str | None = None,
 ) -> Hold:
-    """Hold `amount` credits, or raise InsufficientCredits and hold nothing."""
+    """Hold `amount` credits for work of `kind` (GENERATION or CHAT), or raise
+    InsufficientCredits and hold nothing."""
     if amount <= 0:
         raise InvalidRequest("A reservation is a positive number of credits.")
     guarded = (
@@ -74,6 +81,7 @@ async def reserve(
             amount=amount,
             status=PENDING,
             reference=reference,
+            kind=kind,
             created_at=clock.now(),
         )
     )
@@ -143,13 +151,13 @@ async def _settle_wallet(conn: AsyncConnection, hold: Hold, *, balance_delta: in
     )
 
 
-async def stale(conn: AsyncConnection, reference_prefix: str, created_before: int) -> list[str]:
-    """Pending holds for references with this prefix made before the given time: work whose
-    process died before settling it."""
+async def stale(conn: AsyncConnection, kind: str, created_before: int) -> list[str]:
+    """Pending holds of `kind` made before the given time: work whose process died before
+    settling it."""
     rows = await conn.execute(
         select(holds.c.id).where(
+            holds.c.kind == kind,
             holds.c.status == PENDING,
-            holds.c.reference.startswith(reference_prefix),
             holds.c.created_at < created_before,
         )
     )

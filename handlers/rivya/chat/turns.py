@@ -173,7 +173,9 @@ async def prepare(runtime: Runtime, account_id: str, body: dict[str, Any]) -> Pr
     worst = chat_cost(model, math.ceil(estimate * ESTIMATE_MARGIN) + ESTIMATE_SLACK, max_tokens)
     completion_id = f"{COMPLETION_PREFIX}{random_base62(24)}"
     async with runtime.db.write() as conn:
-        hold = await holds.reserve(conn, account_id, max(worst, 1), reference=completion_id)
+        hold = await holds.reserve(
+            conn, account_id, max(worst, 1), kind=holds.CHAT, reference=completion_id
+        )
     session_id = body.get("session_id") or sessions.new_session_id()
     request = ChatRequest(
         model_id=model.id,
@@ -283,7 +285,7 @@ def chunk(turn: PreparedTurn, delta: dict[str, Any], finish: str | None) -> dict
 async def release_abandoned(runtime: Runtime) -> int:
     """Release reservations of turns whose server died before settling them; returns how many."""
     async with runtime.db.write() as conn:
-        found = await holds.stale(conn, COMPLETION_PREFIX, clock.now() - ABANDONED_AFTER_S)
+        found = await holds.stale(conn, holds.CHAT, clock.now() - ABANDONED_AFTER_S)
         for hold_id in found:
             await holds.release(conn, hold_id)
     return len(found)

@@ -110,7 +110,9 @@ async def submit(
     price = generation_price(model, full)
     hold_id = None
     if price > 0:
-        hold_id = (await holds.reserve(conn, account_id, price, reference=task_id)).id
+        hold_id = (
+            await holds.reserve(conn, account_id, price, kind=holds.GENERATION, reference=task_id)
+        ).id
     now = clock.now()
     await conn.execute(
         tasks.insert().values(

@@ -88,9 +88,13 @@ holds = Table(
     Column("reference", String(128), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("resolved_at", BigInteger, nullable=True),
+    Column("kind", String(16), nullable=False),  # generation | chat: what the hold pays for
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("status IN ('pending', 'captured', 'released')", name="status_known"),
+    CheckConstraint("kind IN ('generation', 'chat')", name="kind_known"),
     Index("ix_holds_account_id_status", "account_id", "status"),
+    # The maintenance sweep's question: pending holds of a kind, oldest first.
+    Index("ix_holds_kind_status_created_at", "kind", "status", "created_at"),
 )
 
 # Append-only. Per account, sum(balance_delta) = wallets.balance and sum(reserved_delta) =
