@@ -7,8 +7,9 @@ OpenAI's rule (vision models of the GPT-4o family), which Rivya follows for ever
 768, and cost 85 tokens plus 170 for each 512-pixel tile of that. A model is sent nothing
 larger than it looks at: a larger image is scaled down before it is encoded (JPEG, or PNG when it
 has transparency), and so is one whose file is larger than MAX_SENT_BYTES. Decoding is bounded
-too: one image at a time per process (_DECODING), in a thread, so that a turn or many turns at
-once cannot multiply the memory of large uploads.
+too: one image at a time per process, in a thread of its own (_DECODER), so that a turn or many
+turns at once cannot multiply the memory of large uploads (and the allocator reuses that one
+thread's memory rather than keeping some in each thread of a pool).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 import base64
 import io
 import math
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from PIL import Image
@@ -32,8 +33,8 @@ MAX_SENT_BYTES = 1024 * 1024  # an image file larger than this is re-encoded, sm
 JPEG_QUALITY = 85
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 _SENT_AS_IS = {"image/png", "image/jpeg", "image/webp", "image/gif"}
-# A thread's lock, not asyncio's: it holds across every event loop of the process.
-_DECODING = threading.Lock()
+# One thread for the whole process, whatever the event loop: images are decoded one at a time.
+_DECODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivya-images")
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,8 @@ def detail_of(part_detail: object) -> str:
 
 async def for_model(data: bytes, content_type: str, detail: str) -> SentImage:
     """The image, scaled down and re-encoded when the model would not look at all of it."""
-    return await asyncio.to_thread(_prepare, data, content_type, detail)
-
-
-def _prepare(data: bytes, content_type: str, detail: str) -> SentImage:
-    with _DECODING:
-        return _scaled(data, content_type, detail)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_DECODER, _scaled, data, content_type, detail)
 
 
 def _scaled(data: bytes, content_type: str, detail: str) -> SentImage:
@@ -87,9 +84,13 @@ def _scaled(data: bytes, content_type: str, detail: str) -> SentImage:
             and content_type in _SENT_AS_IS
         ):
             return SentImage(_data_url(content_type, data), image.width, image.height)
+        mode = "RGBA" if _has_alpha(image) else "RGB"
         image.draft("RGB", size)  # JPEG decodes at a reduced scale: far less memory
-        smaller = image.convert("RGBA" if _has_alpha(image) else "RGB")
-    smaller.thumbnail(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        # Scaled in place before any conversion, so that the full-size pixels exist once (a
+        # palette image is converted first: it cannot be resampled, and is small anyway).
+        full = image if image.mode in ("RGB", "RGBA", "L") else image.convert(mode)
+        full.thumbnail(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        smaller = full.convert(mode)
     encoded = io.BytesIO()
     if smaller.mode == "RGBA":
         smaller.save(encoded, "PNG", optimize=False)
