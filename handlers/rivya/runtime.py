@@ -192,6 +192,7 @@ class Runtime:
                 "generations",
                 {JOB_KIND: GenerationRunner(self)},
                 slots=concurrency or settings.worker_concurrency,
+                per_group=settings.generation_max_running_per_account or None,
             ),
             Lane(
                 "webhooks",

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         description="Generations one worker process runs at once (webhook deliveries have "
         "slots of their own).",
     )
+    generation_max_running_per_account: int = Field(
+        default=6,
+        ge=0,
+        description="Generations of one account running at once, across all workers (0: no "
+        "cap); its others wait, and accounts take turns for the free slots, so that one "
+        "account's backlog never stalls another's.",
+    )
     worker_webhook_concurrency: int = Field(
         default=16,
         ge=1,

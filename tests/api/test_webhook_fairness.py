@@ -1,6 +1,7 @@
 """One account cannot stall another, on SQLite and PostgreSQL: an account whose webhook
 receivers hang (many endpoints, many deliveries and resends in flight) slows neither another
-account's generations nor its webhooks, and its own deliveries are only delayed, never lost.
+account's generations nor its webhooks, and its own deliveries are only delayed, never lost; an
+account whose generations fill the queue does not stall another's either.
 
 The bound: with the noisy account's deliveries stuck, a `rivya-image-dev` generation of another
 account with `Prefer: wait` ends in under 2 s (0.1 s when nothing else runs); a quiet account's
@@ -166,3 +167,33 @@ async def test_deliveries_over_the_cap_are_delayed_not_lost(
     await eventually(delivered, deadline_s=20)
     assert noisy_requests(receiver) == ENDPOINTS
     assert receiver.most_at_once == PER_ACCOUNT
+
+
+async def test_one_accounts_generation_backlog_does_not_stall_another(
+    live: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    """A noisy account fills the queue with 30 s generations; another account's quick one still
+    ends within the bound, since one account runs at most its cap of the worker's slots."""
+    noisy = await make_tenant(database, credits=100_000, name="Noisy")
+    quiet = await make_tenant(database, name="Quiet")
+    slow = {**IMAGE, "model": "rivya-image-slow"}
+    backlog = [
+        (await live.post("/generations", json=slow, headers=noisy.headers)).json()["id"]
+        for _ in range(3 * settings.worker_concurrency)
+    ]
+
+    async def noisy_running() -> bool:
+        listed = await live.get("/generations?limit=100", headers=noisy.headers)
+        running = [t for t in listed.json()["data"] if t["status"] == "running"]
+        cap = settings.generation_max_running_per_account or settings.worker_concurrency
+        return len(running) == min(cap, settings.worker_concurrency)
+
+    await eventually(noisy_running)
+    started = time.monotonic()
+    done = await live.post(
+        "/generations", json=IMAGE, headers={**quiet.headers, "Prefer": "wait=10"}
+    )
+    assert done.json()["status"] == "succeeded", done.text
+    assert time.monotonic() - started < BOUND_S
+    for task_id in backlog:
+        await live.post(f"/generations/{task_id}/cancel", headers=noisy.headers)

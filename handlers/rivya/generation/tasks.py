@@ -127,7 +127,7 @@ async def submit(
             created_at=now,
         )
     )
-    await queue.enqueue(conn, JOB_KIND, task_id, max_attempts=MAX_ATTEMPTS)
+    await queue.enqueue(conn, JOB_KIND, task_id, max_attempts=MAX_ATTEMPTS, group=account_id)
     return await get_task(conn, account_id, task_id)
 
 
