@@ -1424,7 +1424,7 @@ async def run_database(kind: str, args: argparse.Namespace, rng: random.Random) 
                     text = proc.logs()
                     found = text.count("Traceback")
                     figures.check(
-                        f"no traceback in the {proc.name}'s logs", found == 0, first_traceback(text)
+                        f"no traceback in the {proc.name}'s logs", found == 0, tracebacks(text)
                     )
         finally:
             hooks.close()
@@ -1434,9 +1434,16 @@ async def run_database(kind: str, args: argparse.Namespace, rng: random.Random) 
     return figures
 
 
-def first_traceback(text: str) -> str:
+def tracebacks(text: str) -> str:
+    """How many tracebacks of each exception the log holds, then the first one in full."""
     at = text.find("Traceback")
-    return "" if at < 0 else text[max(0, at - 300) : at + 2500]
+    if at < 0:
+        return ""
+    # A traceback ends at its first unindented line: the exception and its message.
+    ends = re.findall(r"^Traceback[^\n]*\n(?:[ \t][^\n]*\n)*([^\n]{0,100})", text, re.MULTILINE)
+    kinds = Counter(ends)
+    summary = "; ".join(f"{n} x {kind}" for kind, n in kinds.most_common())
+    return f"{summary}\n         first: {text[max(0, at - 300) : at + 2500]}"
 
 
 def make_account(env: dict[str, str], name: str, role: str) -> Account:
