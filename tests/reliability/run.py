@@ -336,10 +336,9 @@ def png(width: int, height: int, *, noise: bool = False) -> bytes:
 def generation_body(run: Run, account: Account) -> dict[str, Any]:
     rng = run.rng
     prompt = f"{MARK}{account.name} {uuid.uuid4().hex[:8]}"
-    choice = rng.choice(
-        ["image", "image", "audio", "video", "pause", "pause"]
-        + (["slow"] if run.args.duration >= 60 else [])
-    )
+    # Mostly quick work, so that the workers keep up with the load; slow tasks come from
+    # submit_then_cancel, which cancels each of them.
+    choice = rng.choice(["image", "image", "image", "audio", "audio", "video", "pause"])
     if choice == "image":
         return {
             "model": "rivya-image-dev",
@@ -355,8 +354,7 @@ def generation_body(run: Run, account: Account) -> dict[str, Any]:
             "model": "rivya-video-dev",
             "input": {"prompt": prompt, "duration": 1, "fps": 2, "width": 64, "height": 64},
         }
-    model = PAUSE_MODEL if choice == "pause" else "rivya-image-slow"
-    return {"model": model, "input": {"prompt": prompt, "width": 64, "height": 64}}
+    return {"model": PAUSE_MODEL, "input": {"prompt": prompt, "width": 64, "height": 64}}
 
 
 async def submit(run: Run, account: Account) -> None:
@@ -401,6 +399,18 @@ async def same_key_group(run: Run, account: Account) -> None:
         ok, f"{n} requests: {statuses}, tasks {ids}"
     )
     account.tasks.extend(ids)
+
+
+async def submit_then_cancel(run: Run, account: Account) -> None:
+    """A slow task (30 s) canceled while it is queued or running: refunded, or a 409 if it ended."""
+    body = {"model": "rivya-image-slow", "input": {"prompt": f"{MARK}{account.name} slow"}}
+    r = await run.send(account, "generation.submit (slow)", "POST", "/generations", json=body)
+    if r is None or r.status_code != 202:
+        return
+    task = r.json()["id"]
+    account.tasks.append(task)
+    await asyncio.sleep(run.rng.uniform(0, 2.5))
+    await run.send(account, "generation.cancel (slow)", "POST", f"/generations/{task}/cancel")
 
 
 async def poll(run: Run, account: Account) -> None:
@@ -578,6 +588,7 @@ ACTIONS: list[tuple[Callable[[Run, Account], Awaitable[None]], int]] = [
     (same_key_group, 4),
     (poll, 15),
     (cancel, 5),
+    (submit_then_cancel, 3),
     (chat, 10),
     (chat_stream, 10),
     (chat_cut, 8),
@@ -1315,10 +1326,14 @@ async def invariant(run: Run, db: Database) -> None:
         figures.notes.append(
             f"holds: {counts}; tasks: {dict((await conn.execute(by_status)).all())}"
         )
-        failed = select(tasks.c.error_code, func.count()).where(tasks.c.status == "failed")
-        failures = dict((await conn.execute(failed.group_by(tasks.c.error_code))).all())
+        failed = select(tasks.c.error_code, tasks.c.error_message, func.count()).where(
+            tasks.c.status == "failed"
+        )
+        failures = (
+            await conn.execute(failed.group_by(tasks.c.error_code, tasks.c.error_message))
+        ).all()
         if failures:
-            figures.notes.append(f"failed tasks by error code: {failures}")
+            figures.notes.append(f"failed tasks: {[tuple(f) for f in failures]}")
 
         attacker = run.of("attacker")[0]
         entries = (
