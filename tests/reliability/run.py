@@ -410,7 +410,10 @@ async def submit_then_cancel(run: Run, account: Account) -> None:
     task = r.json()["id"]
     account.tasks.append(task)
     await asyncio.sleep(run.rng.uniform(0, 2.5))
-    await run.send(account, "generation.cancel (slow)", "POST", f"/generations/{task}/cancel")
+    # Retried through a kill, as a client would: a lost cancel leaves 30 s of work behind.
+    await run.send(
+        account, "generation.cancel (slow)", "POST", f"/generations/{task}/cancel", retries=3
+    )
 
 
 async def poll(run: Run, account: Account) -> None:
