@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install dev test check codegen conformance bench
+.PHONY: install dev test check codegen conformance reliability bench
 
 $(STAMP): pyproject.toml generated/rivya-client/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Rivya needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -30,6 +30,9 @@ codegen: $(STAMP)  ## regenerate generated/ from spec/openapi.yaml
 
 conformance: $(STAMP)  ## schemathesis against a running server
 	$(BIN)/nox -s conformance
+
+reliability: $(STAMP)  ## load, attacks and SIGKILLs against a running server, then the money invariant
+	$(BIN)/nox -s reliability
 
 bench: $(STAMP)  ## requests per second of GET /api/v1/models against bare Starlette
 	$(BIN)/nox -s bench

@@ -55,6 +55,15 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def reliability(session: nox.Session) -> None:
+    """Concurrent mixed load, hostile requests and SIGKILLs against `rivya serve` (and a `rivya
+    worker` on PostgreSQL), then the money invariant checked in the database, with figures; on
+    SQLite, and on PostgreSQL when RIVYA_TEST_POSTGRES_URL is set. `-- --short` is CI's quick
+    run; arguments go to tests/reliability/run.py (see its --help)."""
+    session.run("python", "-m", "tests.reliability.run", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Requests per second of GET /api/v1/models against a bare Starlette app, in one run."""
     session.run("python", "bench/models_rps.py", *session.posargs)
