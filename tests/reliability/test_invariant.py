@@ -38,7 +38,7 @@ async def a_run(database: Database) -> Run:
 async def task(conn: AsyncConnection, run: Run, status: str, *, charge: int | None = None) -> None:
     """A task of the victim's with a hold of 10, captured for `charge` when given."""
     account = run.of("normal")[0].id
-    hold = await holds.reserve(conn, account, 10, reference=f"task_{status}")
+    hold = await holds.reserve(conn, account, 10, kind=holds.GENERATION, reference=f"task_{status}")
     await conn.execute(
         tasks.insert().values(
             id=f"task_{status}", account_id=account, model="rivya-image-dev", kind="image",
@@ -57,7 +57,9 @@ async def test_settled_work_passes(database: Database) -> None:
     run = await a_run(database)
     async with database.write() as conn:
         await task(conn, run, "succeeded", charge=8)
-        turn = await holds.reserve(conn, run.of("normal")[0].id, 5, reference="chatcmpl-done")
+        turn = await holds.reserve(
+            conn, run.of("normal")[0].id, 5, kind=holds.CHAT, reference="chatcmpl-done"
+        )
         await holds.capture(conn, turn.id, 3)
     await invariant(run, database)
     assert failed(run) == []
@@ -80,11 +82,11 @@ async def unfinished(conn: AsyncConnection, run: Run) -> None:
 
 
 async def chat_hold_nobody_killed(conn: AsyncConnection, run: Run) -> None:
-    await holds.reserve(conn, run.of("normal")[0].id, 5, reference="chatcmpl-lost")
+    await holds.reserve(conn, run.of("normal")[0].id, 5, kind=holds.CHAT, reference="chatcmpl-lost")
 
 
 async def chat_hold_left_settled_by_the_client(conn: AsyncConnection, run: Run) -> None:
-    await holds.reserve(conn, run.of("normal")[0].id, 5, reference="chatcmpl-cut")
+    await holds.reserve(conn, run.of("normal")[0].id, 5, kind=holds.CHAT, reference="chatcmpl-cut")
     assert run.server is not None
     # A kill 30 s after the turn began, but 20 s after the client had cut it.
     run.server.kill_times.append(time.time() + 30)
@@ -97,7 +99,9 @@ async def capture_above_the_hold(conn: AsyncConnection, run: Run) -> None:
 
 
 async def attacker_charged(conn: AsyncConnection, run: Run) -> None:
-    hold = await holds.reserve(conn, run.of("attacker")[0].id, 2, reference="chatcmpl-attack")
+    hold = await holds.reserve(
+        conn, run.of("attacker")[0].id, 2, kind=holds.CHAT, reference="chatcmpl-attack"
+    )
     await holds.capture(conn, hold.id, 1)
 
 
@@ -128,7 +132,9 @@ async def test_each_fault_is_caught(
 async def test_a_turn_killed_in_flight_is_explained(database: Database) -> None:
     run = await a_run(database)
     async with database.write() as conn:
-        await holds.reserve(conn, run.of("normal")[0].id, 5, reference="chatcmpl-killed")
+        await holds.reserve(
+            conn, run.of("normal")[0].id, 5, kind=holds.CHAT, reference="chatcmpl-killed"
+        )
     assert run.server is not None
     run.server.kill_times.append(time.time() + 1)
     await invariant(run, database)
