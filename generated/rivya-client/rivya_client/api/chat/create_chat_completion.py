@@ -119,7 +119,9 @@ def sync_detailed(
      OpenAI's Chat Completions wire format: point an OpenAI SDK at `…/api/v1` and it works.
     Rivya adds `session_id`: with it the turn continues that server-side session (its stored
     messages come first); without it a new session is made. Either way the answer carries
-    the session's id in `session_id` and in the `X-Rivya-Session-Id` header.
+    the session's id in `session_id` and in the `X-Rivya-Session-Id` header. A new session
+    is saved with its first turn: when that turn fails, or its stream is cut before the model
+    produced anything, nothing is saved and the id names no session (404).
 
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
@@ -184,7 +186,9 @@ def sync(
      OpenAI's Chat Completions wire format: point an OpenAI SDK at `…/api/v1` and it works.
     Rivya adds `session_id`: with it the turn continues that server-side session (its stored
     messages come first); without it a new session is made. Either way the answer carries
-    the session's id in `session_id` and in the `X-Rivya-Session-Id` header.
+    the session's id in `session_id` and in the `X-Rivya-Session-Id` header. A new session
+    is saved with its first turn: when that turn fails, or its stream is cut before the model
+    produced anything, nothing is saved and the id names no session (404).
 
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
@@ -244,7 +248,9 @@ async def asyncio_detailed(
      OpenAI's Chat Completions wire format: point an OpenAI SDK at `…/api/v1` and it works.
     Rivya adds `session_id`: with it the turn continues that server-side session (its stored
     messages come first); without it a new session is made. Either way the answer carries
-    the session's id in `session_id` and in the `X-Rivya-Session-Id` header.
+    the session's id in `session_id` and in the `X-Rivya-Session-Id` header. A new session
+    is saved with its first turn: when that turn fails, or its stream is cut before the model
+    produced anything, nothing is saved and the id names no session (404).
 
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
@@ -307,7 +313,9 @@ async def asyncio(
      OpenAI's Chat Completions wire format: point an OpenAI SDK at `…/api/v1` and it works.
     Rivya adds `session_id`: with it the turn continues that server-side session (its stored
     messages come first); without it a new session is made. Either way the answer carries
-    the session's id in `session_id` and in the `X-Rivya-Session-Id` header.
+    the session's id in `session_id` and in the `X-Rivya-Session-Id` header. A new session
+    is saved with its first turn: when that turn fails, or its stream is cut before the model
+    produced anything, nothing is saved and the id names no session (404).
 
     Credits: before the model is called, the worst case is reserved (the estimated prompt
     tokens plus `max_tokens`, default 1024, at the model's prices); without enough credits
