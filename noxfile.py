@@ -51,7 +51,7 @@ def tests(session: nox.Session) -> None:
 def conformance(session: nox.Session) -> None:
     """Start the real server and fuzz it with schemathesis against the spec (all checks,
     positive and negative data). Extra arguments go to `schemathesis run`."""
-    session.run("python", "tests/conformance/run.py", *session.posargs)
+    session.run("python", "-m", "tests.conformance.run", *session.posargs)
 
 
 @nox.session(default=False)

@@ -8,10 +8,8 @@ Exits with schemathesis' status. Extra arguments are passed on to `schemathesis 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,26 +17,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.processes import free_port, rivya
+
 MAX_EXAMPLES = os.environ.get("RIVYA_CONFORMANCE_EXAMPLES", "100")
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def rivya(env: dict[str, str], *args: str) -> dict[str, object]:
-    """Run a `rivya … --json` command and return its JSON."""
-    out = subprocess.run(
-        [sys.executable, "-m", "rivya.cli", *args, "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    result: dict[str, object] = json.loads(out.stdout)
-    return result
 
 
 def wait_until_up(url: str, deadline_s: float = 30.0) -> None:

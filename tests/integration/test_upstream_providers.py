@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import aclosing
@@ -21,6 +20,7 @@ from rivya.providers.openai_compat import OpenAIImagesProvider, OpenAISpeechProv
 from rivya.providers.predictions import PredictionsProvider
 from rivya.providers.upstream import upstream_provider
 from tests.fakes.upstream import ERROR_TEXT, PNG, STREAM_CHUNK, WAV, WEBP, FakeUpstream
+from tests.processes import free_port
 
 KEY_ENV = "RIVYA_TEST_UPSTREAM_KEY"
 KEY = "sk-test-not-a-real-key-1234"
@@ -83,12 +83,6 @@ async def failure(provider: Provider, req: GenerationRequest | None = None) -> P
         "generation_failed",
     }
     return error
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # Registry

@@ -57,6 +57,7 @@ from rivya.settings import BUILTIN_CATALOG
 from rivya.store.db import Database
 from rivya.store.tables import accounts, holds, jobs, ledger_entries, tasks
 from tests.conftest import write_catalog
+from tests.processes import free_port, rivya
 
 GRANT = 10**9
 ATTACKER_GRANT = 1_000_000
@@ -130,25 +131,6 @@ class Figures:
 
 
 # Processes
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def rivya(env: dict[str, str], *args: str) -> dict[str, Any]:
-    """Run a `rivya … --json` command and return its JSON."""
-    out = subprocess.run(
-        [sys.executable, "-m", "rivya.cli", *args, "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
 
 
 class Proc:
