@@ -98,3 +98,22 @@ async def test_impossible_usage_is_counted_and_settled(
         streamed = await http.post("/chat/completions", json={**body, "stream": True})
         assert "hold_" not in streamed.text and streamed.text.endswith("data: [DONE]\n\n")
     assert (await wallet(database, tenant))[1] == 0
+
+
+async def test_a_non_streaming_turn_asks_the_upstream_for_one_answer(
+    live_url: str,
+    tenant: Tenant,
+    database: Database,
+    settings: Settings,
+    upstream: FakeChatUpstream,
+) -> None:
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+    async with httpx.AsyncClient(base_url=live_url, headers=tenant.headers) as http:
+        answer = (await http.post("/chat/completions", json=body)).json()
+    assert answer["choices"][0]["message"]["content"] == "".join(CHAT_CHUNKS)
+    (call,) = [c for c in upstream.calls if c.path == "/v1/chat/completions"]
+    assert call.json()["stream"] is False
+    usage = answer["usage"]
+    charged = cost(settings, MODEL, usage["prompt_tokens"], usage["completion_tokens"])
+    assert answer["credits"] == charged
+    assert await wallet(database, tenant) == (1000 - charged, 0)

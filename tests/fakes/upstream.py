@@ -388,8 +388,46 @@ class FakeChatUpstream(FakeUpstream):
         events.append("data: [DONE]\n\n")
         return events
 
+    def _chat_answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The non-streaming answer (`stream: false`): the same text, tool calls joined by
+        index, finish reason and usage (always sent, as OpenAI does)."""
+        calls: dict[int, dict[str, Any]] = {}
+        for fragment in self.chat_tool_calls:
+            call = calls.setdefault(
+                fragment.get("index", 0),
+                {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+            )
+            call["id"] = fragment.get("id") or call["id"]
+            for key in ("name", "arguments"):
+                call["function"][key] += (fragment.get("function") or {}).get(key) or ""
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(self.chat_chunks)}
+        if calls:
+            message["tool_calls"] = [calls[i] for i in sorted(calls)]
+        answer: dict[str, Any] = {
+            "id": "chatcmpl-fake1",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": request.get("model"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if calls else "stop",
+                    "logprobs": None,
+                }
+            ],
+        }
+        if self.chat_usage is not None:
+            answer["usage"] = self.chat_usage
+        return answer
+
     async def _chat(self, request: Request) -> Response:
-        events = self._chat_events(await request.json())
+        asked = await request.json()
+        if not asked.get("stream"):
+            if self.chat_delay_s:
+                await asyncio.sleep(self.chat_delay_s)
+            return JSONResponse(self._chat_answer(asked))
+        events = self._chat_events(asked)
         error = {"error": {"message": ERROR_TEXT, "type": "server_error", "code": None}}
         finished = False
 

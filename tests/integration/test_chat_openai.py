@@ -301,3 +301,52 @@ async def test_connections_to_the_upstream_are_reused(upstream: FakeChatUpstream
             assert [d async for d in chat.stream(request())]
     ports = {call.client_port for call in upstream.calls}
     assert len(upstream.calls) == 3 and len(ports) == 1
+
+
+# Non-streaming turns: one JSON answer
+
+
+async def test_a_whole_answer_comes_in_one_call(upstream: FakeChatUpstream) -> None:
+    async with aclosing(provider(upstream)) as chat:
+        whole = await chat.complete(request())
+    assert whole == ChatDelta(
+        content="".join(CHAT_CHUNKS),
+        finish_reason="stop",
+        usage=Usage(CHAT_USAGE["prompt_tokens"], CHAT_USAGE["completion_tokens"]),
+    )
+    sent = body(upstream)
+    assert sent["stream"] is False and "stream_options" not in sent
+
+
+async def test_a_whole_answer_keeps_its_tool_calls(upstream: FakeChatUpstream) -> None:
+    upstream.chat_chunks = []
+    upstream.chat_tool_calls = [
+        {"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather"}},
+        {"index": 0, "function": {"arguments": '{"city": "Oslo"}'}},
+    ]
+    async with aclosing(provider(upstream)) as chat:
+        whole = await chat.complete(request(tools=TOOLS))
+    assert whole.finish_reason == "tool_calls" and whole.content is None
+    assert whole.tool_calls == [
+        {
+            "index": 0,
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+        }
+    ]
+
+
+async def test_a_whole_answer_without_usage_is_counted(upstream: FakeChatUpstream) -> None:
+    upstream.chat_usage = None
+    async with aclosing(provider(upstream)) as chat:
+        whole = await chat.complete(request())
+    assert whole.usage == Usage(estimate_prompt_tokens(MESSAGES), count_tokens("Hello there, fox!"))
+
+
+async def test_a_whole_answer_is_retried_after_a_5xx(upstream: FakeChatUpstream) -> None:
+    upstream.answer_next(1, 503, path=PATH)
+    async with aclosing(provider(upstream)) as chat:
+        whole = await chat.complete(request())
+    assert whole.content == "".join(CHAT_CHUNKS)
+    assert len([c for c in upstream.calls if c.path == PATH]) == 2

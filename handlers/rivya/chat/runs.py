@@ -40,9 +40,17 @@ INTERRUPTED = "The turn was interrupted before the model answered; nothing was c
 class TurnRun:
     """One turn in flight. Start it with `TurnRun.start`, read `pieces()`, then `outcome()`."""
 
-    def __init__(self, runtime: Runtime, turn: PreparedTurn, idempotency_key: str | None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        turn: PreparedTurn,
+        idempotency_key: str | None,
+        *,
+        stream: bool,
+    ) -> None:
         self.runtime = runtime
         self.turn = turn
+        self._stream = stream
         self.result = TurnResult()
         self._idempotency_key = idempotency_key
         self._pieces: asyncio.Queue[ChatDelta | None] = asyncio.Queue()
@@ -52,10 +60,16 @@ class TurnRun:
 
     @classmethod
     def start(
-        cls, runtime: Runtime, turn: PreparedTurn, *, idempotency_key: str | None = None
+        cls,
+        runtime: Runtime,
+        turn: PreparedTurn,
+        *,
+        stream: bool,
+        idempotency_key: str | None = None,
     ) -> TurnRun:
-        """Call the model for a prepared (reserved) turn."""
-        return cls(runtime, turn, idempotency_key)
+        """Call the model for a prepared (reserved) turn: streamed piece by piece, or (a
+        non-streaming turn) in one call, which spares the upstream and us a stream."""
+        return cls(runtime, turn, idempotency_key, stream=stream)
 
     def stop(self) -> None:
         """Nobody will read the rest (the client went away, or the server is stopping): stop
@@ -89,6 +103,9 @@ class TurnRun:
     async def _call_model(self) -> None:
         provider = self.runtime.chat_provider_for(self.turn.model)
         try:
+            if not self._stream:
+                self.result.add(await provider.complete(self.turn.request))
+                return
             async for delta in provider.stream(self.turn.request):
                 self.result.add(delta)
                 self._pieces.put_nowait(delta)

@@ -69,6 +69,24 @@ class ChatProvider(Protocol):
         """The answer, piece by piece; raises ProviderError on failure."""
         ...
 
+    async def complete(self, request: ChatRequest) -> ChatDelta:
+        """The whole answer at once, for a non-streaming turn: its text, its tool calls (whole,
+        each with its `index`), the finish reason and the usage; raises ProviderError."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+async def collect(pieces: AsyncIterator[ChatDelta]) -> ChatDelta:
+    """A streamed answer as one piece (for a provider whose answer is a stream anyway)."""
+    content: list[str] = []
+    calls: list[dict[str, Any]] = []
+    finish_reason, usage = None, None
+    async for piece in pieces:
+        content.append(piece.content or "")
+        calls += piece.tool_calls or []
+        finish_reason = piece.finish_reason or finish_reason
+        usage = piece.usage or usage
+    return ChatDelta("".join(content) or None, calls or None, finish_reason, usage)

@@ -34,7 +34,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from rivya.providers.chat_base import ChatDelta, ChatRequest, Usage
+from rivya.providers.chat_base import ChatDelta, ChatRequest, Usage, collect
 from rivya.providers.chat_openai import broken_stream
 from rivya.providers.http import number, rejected
 from rivya.providers.tokens import count_tokens, estimate_prompt_tokens, split_tokens
@@ -125,6 +125,10 @@ class LocalChatProvider:
         if failing:
             raise broken_stream("local chat model: the [fail-mid] trigger")
         yield ChatDelta(finish_reason=finish, usage=Usage(prompt_tokens, len(tokens)))
+
+    async def complete(self, request: ChatRequest) -> ChatDelta:
+        """The answer of the rule, whole."""
+        return await collect(self.stream(request))
 
     async def aclose(self) -> None:
         """Nothing to release: the model holds no connections."""

@@ -1,5 +1,6 @@
 """A chat provider for OpenAI-compatible upstreams (OpenAI, vLLM, llama.cpp's server, Ollama):
-POST {base_url}/v1/chat/completions, read as a stream of server-sent events.
+POST {base_url}/v1/chat/completions: streamed turns read as a stream of server-sent events,
+non-streaming turns in one JSON answer.
 
 Options: those of `rivya.providers.http` (`base_url`, `api_key_env`, `timeout` — here the
 longest wait for each piece of the stream —, `max_retries`, `backoff_s`, `max_delay_s`), and
@@ -25,7 +26,7 @@ import httpx
 
 from rivya.providers.base import ProviderError
 from rivya.providers.chat_base import ChatDelta, ChatRequest, Usage
-from rivya.providers.http import Upstream, required_str
+from rivya.providers.http import Upstream, read_json, required_str, unusable
 from rivya.providers.tokens import count_tokens, estimate_prompt_tokens
 
 PATH = "/v1/chat/completions"
@@ -110,6 +111,10 @@ class _Answer:
         # OpenAI and newer vLLM send {"error": {...}}; older vLLM an error object itself.
         if chunk.get("error") is not None or chunk.get("object") == "error":
             raise broken_stream(f"POST {self.where}: failed mid-stream: {data[:_EXCERPT]!r}")
+        return self.take_chunk(chunk)
+
+    def take_chunk(self, chunk: dict[str, Any]) -> ChatDelta | None:
+        """Note one `chat.completion.chunk`; the piece of the answer it carries, if any."""
         self.usage = _usage(chunk.get("usage")) or self.usage
         choices = chunk.get("choices")
         # The usage chunk has no choices; Rivya never asks for more than one.
@@ -160,14 +165,15 @@ class OpenAIChatProvider:
         self._model = required_str(options, "model")
         self._upstream = Upstream(options)
 
-    def _body(self, request: ChatRequest) -> dict[str, Any]:
+    def _body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self._model,
             "messages": request.messages,
             "max_tokens": request.max_tokens,
-            "stream": True,
-            "stream_options": {"include_usage": True},
+            "stream": stream,
         }
+        if stream:
+            body["stream_options"] = {"include_usage": True}
         for name in _PASSED:
             value = getattr(request, name)
             if value is not None:
@@ -182,7 +188,7 @@ class OpenAIChatProvider:
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatDelta]:
         """Stream the turn from the upstream; raises ProviderError on failure. Cancelling the
         iteration closes the upstream connection, which stops the upstream's generation."""
-        response = await self._open(self._body(request))
+        response = await self._open(self._body(request, stream=True))
         answer = _Answer(where=str(response.request.url))
         done = False
         try:
@@ -211,6 +217,26 @@ class OpenAIChatProvider:
         finally:
             await response.aclose()
         yield answer.last(request)
+
+    async def complete(self, request: ChatRequest) -> ChatDelta:
+        """The whole answer in one non-streaming call (retried as `Upstream.send` retries,
+        since nothing of it has reached the client); raises ProviderError on failure."""
+        response = await self._upstream.send("POST", PATH, json=self._body(request, stream=False))
+        answer = _Answer(where=str(response.request.url))
+        data = read_json(response)
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise unusable(f"POST {answer.where}: no choice: {response.text[:_EXCERPT]!r}")
+        # The answer as the one chunk of a stream: one mapping of fields for both.
+        whole = {**choices[0], "delta": choices[0].get("message")}
+        piece = answer.take_chunk({"choices": [whole], "usage": data.get("usage")})
+        last = answer.last(request)
+        return ChatDelta(
+            content=piece.content if piece else None,
+            tool_calls=piece.tool_calls if piece else None,
+            finish_reason=last.finish_reason,
+            usage=last.usage,
+        )
 
     async def aclose(self) -> None:
         """Close the connections."""
