@@ -18,8 +18,8 @@ For each concurrency level (--concurrency, default 1 and 16), each mode (non-str
 streaming) and each target (the fake directly, then Rivya), one fresh client runs --warmup turns
 (figures discarded) and then --turns measured turns, C at a time. The two targets get the same
 messages and `max_tokens`, with `stream_options.include_usage` on streams; the model answers
-both the same. Rivya always streams from the upstream, so a non-streaming turn through Rivya is
-an upstream stream gathered into one answer.
+both the same. Rivya asks the upstream as it was asked: a non-streaming turn is one JSON answer
+from the upstream too.
 
 Recorded per turn: non-streaming, the time from sending to the whole JSON body; streaming, the
 time to the first SSE data event with a non-empty `delta.content` (TTFT; Rivya's role chunk,
