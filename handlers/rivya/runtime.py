@@ -50,6 +50,11 @@ def contract() -> dict[str, Any]:
     return copy.deepcopy(_parsed_contract())
 
 
+def _is_local(provider_type: str) -> bool:
+    """Whether a binding names a built-in local model (no upstream, no connections)."""
+    return provider_type.startswith("local-")
+
+
 @dataclass
 class Runtime:
     """Built once per process; handlers reach it through the request scope."""
@@ -101,11 +106,11 @@ class Runtime:
         provider = self._providers.get(model.id)
         if provider is None:
             binding = model.provider
-            if binding.type.startswith("local-"):
+            if _is_local(binding.type):
                 provider = local_provider(binding.type, binding.options)
             else:
                 provider = upstream_provider(
-                    binding.type, self._pooled(binding.options), self.upstream_limits
+                    binding.type, self._options(binding.type, binding.options), self.upstream_limits
                 )
             self._providers[model.id] = provider
         return provider
@@ -115,15 +120,15 @@ class Runtime:
         provider = self._chat_providers.get(model.id)
         if provider is None:
             binding = model.provider
-            local = binding.type.startswith("local-")
-            options = binding.options if local else self._pooled(binding.options)
-            provider = chat_provider(binding.type, options)
+            provider = chat_provider(binding.type, self._options(binding.type, binding.options))
             self._chat_providers[model.id] = provider
         return provider
 
-    def _pooled(self, options: dict[str, Any]) -> dict[str, Any]:
-        """An upstream binding's options with the process's connection pool size, unless the
-        binding sets its own."""
+    def _options(self, type: str, options: dict[str, Any]) -> dict[str, Any]:
+        """A binding's options; an upstream's with the process's connection pool size, unless
+        the binding sets its own."""
+        if _is_local(type):
+            return options
         return {"max_connections": self.settings.upstream_max_connections, **options}
 
     def task_finished(self, task_id: str) -> None:
@@ -180,7 +185,7 @@ class Runtime:
     async def run_worker(self, stop: asyncio.Event, concurrency: int | None = None) -> None:
         """Run a job worker until `stop` is set: generations (`concurrency` at once, default the
         setting) and webhook deliveries in lanes of their own, so that slow receivers never
-        hold a generation back, and each account's deliveries capped across workers."""
+        hold a generation back, each lane capping one account's jobs across workers."""
         from rivya.generation.runner import GenerationRunner
         from rivya.generation.tasks import JOB_KIND
         from rivya.jobs.worker import Lane, Worker

@@ -20,11 +20,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sqlalchemy import select
 
 from rivya.chat import sessions, turns
 from rivya.providers.tokens import count_tokens
 from rivya.settings import BUILTIN_CATALOG, Settings
 from rivya.store.db import Database
+from rivya.store.tables import chat_sessions
 from tests.api.test_chat import cost, wallet
 from tests.conftest import LiveServer, Tenant, eventually, write_catalog
 
@@ -228,3 +230,34 @@ async def test_a_server_shutdown_mid_stream_settles_before_it_exits(
     assert answer["credits"] == cost(
         settings, "rivya-chat-slow", answer["usage"]["prompt_tokens"], produced
     )
+
+
+async def test_a_server_shutdown_mid_turn_settles_a_non_streaming_turn(
+    settings: Settings, tenant: Tenant, database: Database
+) -> None:
+    """The handler of a non-streaming turn is cancelled by the shutdown before the answer was
+    whole: the client gets nothing, so the turn is released, at once, and saves nothing."""
+    server = LiveServer(settings, database, graceful_s=0.3)
+    server.start()
+    body = json.dumps({"model": "rivya-chat-slow", "messages": [{"role": "user", "content": LONG}]})
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    try:
+        sock.sendall(
+            (
+                "POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {tenant.secret}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n{body}"
+            ).encode()
+        )
+
+        async def reserved() -> bool:
+            return (await wallet(database, tenant))[1] > 0
+
+        await eventually(reserved)
+        await asyncio.sleep(0.3)  # the model is answering
+    finally:
+        await asyncio.to_thread(server.stop)
+        sock.close()
+    assert await wallet(database, tenant) == (1000, 0)
+    async with database.read() as conn:
+        assert (await conn.execute(select(chat_sessions.c.id))).scalars().all() == []

@@ -51,6 +51,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from rivya.auth.keys import new_secret
+from rivya.billing import holds as billing_holds
 from rivya.billing.wallet import get_balance, ledger_totals
 from rivya.chat import turns
 from rivya.settings import BUILTIN_CATALOG
@@ -1221,7 +1222,7 @@ async def invariant(run: Run, db: Database) -> None:
                 await conn.execute(
                     select(holds.c.id).where(
                         holds.c.status == "pending",
-                        ~holds.c.reference.startswith(turns.COMPLETION_PREFIX),
+                        holds.c.kind != billing_holds.CHAT,
                     )
                 )
             )
@@ -1340,7 +1341,7 @@ async def invariant(run: Run, db: Database) -> None:
             await conn.execute(
                 select(holds.c.id, holds.c.created_at, holds.c.reference, holds.c.account_id).where(
                     holds.c.status == "pending",
-                    holds.c.reference.startswith(turns.COMPLETION_PREFIX),
+                    holds.c.kind == billing_holds.CHAT,
                 )
             )
         ).all()

@@ -29,7 +29,7 @@ async def create_chat_completion(user: str, body: dict[str, Any]) -> Response:
         turn = await turns.prepare(rt, user, body)
         options = body.get("stream_options") or {}
         return TurnStreamResponse(
-            TurnRun.start(rt, turn, stream=True),
+            TurnRun(rt, turn, stream=True),
             include_usage=bool(options.get("include_usage")),
             keep_alive_s=rt.settings.chat_keep_alive_seconds,
         )
@@ -59,7 +59,7 @@ async def _complete(user: str, body: dict[str, Any], key: str | None) -> dict[st
     rt = runtime()
     turn = await turns.prepare(rt, user, body)
     try:
-        answer = await TurnRun.start(rt, turn, stream=False, idempotency_key=key).outcome()
+        answer = await TurnRun(rt, turn, stream=False, idempotency_key=key).outcome()
     except ProviderError as exc:
         raise ModelUnavailable(exc.public_message, code=exc.code) from exc
     if answer is None:

@@ -8,6 +8,8 @@ normal end        the model finished: charge the usage it reported, release the 
 client gone       the response calls stop(): the model call is cancelled (which closes the
                   upstream connection), and what was produced is charged, counted with the local
                   tokenizer, and saved; when nothing was produced, nothing is charged or saved
+                  (a non-streaming turn has produced nothing until its whole answer is in: stopped
+                  before then, it is released, like a failure)
 upstream error    the whole reservation is released and nothing is saved (turns.abandon)
 shutdown          Runtime.stop() stops every run, then waits for their settlements
 settlement fails  the reservation is released in a transaction of its own: a fault of ours is
@@ -38,15 +40,17 @@ INTERRUPTED = "The turn was interrupted before the model answered; nothing was c
 
 
 class TurnRun:
-    """One turn in flight. Start it with `TurnRun.start`, read `pieces()`, then `outcome()`."""
+    """One turn in flight: making one calls the model for a prepared (reserved) turn, streamed
+    piece by piece, or (a non-streaming turn) in one call, which spares the upstream and us a
+    stream. Then read `pieces()` (streamed), and `outcome()`."""
 
     def __init__(
         self,
         runtime: Runtime,
         turn: PreparedTurn,
-        idempotency_key: str | None,
         *,
         stream: bool,
+        idempotency_key: str | None = None,
     ) -> None:
         self.runtime = runtime
         self.turn = turn
@@ -57,19 +61,6 @@ class TurnRun:
         self._model_call = asyncio.create_task(self._call_model())
         self._settlement = asyncio.create_task(self._settle_when_done())
         runtime.track(self._settlement, self.stop)
-
-    @classmethod
-    def start(
-        cls,
-        runtime: Runtime,
-        turn: PreparedTurn,
-        *,
-        stream: bool,
-        idempotency_key: str | None = None,
-    ) -> TurnRun:
-        """Call the model for a prepared (reserved) turn: streamed piece by piece, or (a
-        non-streaming turn) in one call, which spares the upstream and us a stream."""
-        return cls(runtime, turn, idempotency_key, stream=stream)
 
     def stop(self) -> None:
         """Nobody will read the rest (the client went away, or the server is stopping): stop
